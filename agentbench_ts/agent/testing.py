@@ -1,0 +1,35 @@
+"""The test policy: when the driver runs the task's tests and tells the model."""
+
+from __future__ import annotations
+
+from agentbench_ts.agent.config import TestPolicy
+from agentbench_ts.sandbox.base import Sandbox
+from agentbench_ts.tasks.grading import TestReport, run_tests
+from agentbench_ts.tasks.task import Task
+
+
+class TestDriver:
+    """Runs the tests when the policy says so; reuses the last report while nothing was written."""
+
+    __test__ = False  # not a pytest class
+
+    def __init__(self, task: Task, sandbox: Sandbox, policy: TestPolicy) -> None:
+        self._task, self._sandbox, self._policy = task, sandbox, policy
+        self._latest: TestReport | None = None
+        self.runs = 0
+
+    def _run(self) -> TestReport:
+        if self._latest is None:
+            self._latest = run_tests(self._task, self._sandbox)
+            self.runs += 1
+        return self._latest
+
+    def after_write(self) -> TestReport | None:
+        self._latest = None
+        return self._run() if self._policy == "on_write" else None
+
+    def on_done(self) -> TestReport | None:
+        return self._run() if self._policy == "end" else None
+
+    def final(self) -> TestReport:
+        return self._run()

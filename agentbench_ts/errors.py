@@ -1,0 +1,25 @@
+"""Typed errors. Each carries what a user needs to act on it."""
+
+
+class AgentbenchError(Exception):
+    """Base class of every error this library raises on purpose."""
+
+
+class ToolError(AgentbenchError):
+    """A tool call was refused or failed; the model sees the message as a [tool_error]."""
+
+
+class SandboxError(AgentbenchError):
+    """A sandbox could not be created, used or cleaned up."""
+
+
+class TaskDataError(AgentbenchError):
+    """Task or suite data on disk is missing or malformed."""
+
+
+class ModelError(AgentbenchError):
+    """A model backend failed in a way the episode cannot recover from."""
+
+
+class TraceStoreError(AgentbenchError):
+    """A run directory cannot be used as asked (e.g. resumed with another config)."""

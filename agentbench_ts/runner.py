@@ -1,0 +1,132 @@
+"""Running tasks x samples through the agent loop into a trace store, resumably."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+import traceback
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from agentbench_ts import __version__
+from agentbench_ts.agent.config import AgentConfig
+from agentbench_ts.agent.loop import EpisodeResult, run_episode
+from agentbench_ts.agent.record import outcome_of, steps_and_metrics
+from agentbench_ts.models.base import ModelFactory
+from agentbench_ts.sandbox.registry import SandboxFactory
+from agentbench_ts.tasks.task import Task
+from agentbench_ts.traces.records import EpisodeRecord, RunInfo
+from agentbench_ts.traces.store import TraceStore
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    out_dir: Path
+    suite: str
+    model: str
+    sandbox: str = "local"
+    samples: int = 1
+    seed: int = 0
+    agent: AgentConfig = field(default_factory=AgentConfig)
+    command: tuple[str, ...] = ()
+
+
+def harness_git_sha() -> str | None:
+    """The commit of the agentbench_ts checkout in use, when it is one."""
+    here = Path(__file__).resolve().parent
+    done = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, check=False)
+    return done.stdout.strip() or None if done.returncode == 0 else None
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def new_run_info(config: RunConfig, tasks: list[Task]) -> RunInfo:
+    return RunInfo(
+        run_id=f"{config.out_dir.name}-{uuid.uuid4().hex[:8]}",
+        created_at=_now(),
+        model=config.model,
+        suite=config.suite,
+        task_ids=[task.task_id for task in tasks],
+        samples=config.samples,
+        sandbox=config.sandbox,
+        agent=config.agent.model_dump(),
+        seed=config.seed,
+        harness_version=__version__,
+        git_sha=harness_git_sha(),
+        command=list(config.command),
+    )
+
+
+def run_one(
+    info: RunInfo,
+    task: Task,
+    sample: int,
+    make_model: ModelFactory,
+    make_sandbox: SandboxFactory,
+    *,
+    agent: AgentConfig,
+) -> EpisodeRecord:
+    """One episode; any failure of the harness becomes an 'error' record, never a crashed run."""
+    started_at, started = _now(), time.monotonic()
+    model_name = info.model
+    try:
+        model = make_model(task)
+        model_name = model.name
+        sandbox = make_sandbox(task)
+        try:
+            result = run_episode(task, model, sandbox, agent)
+        finally:
+            sandbox.close()
+    except Exception as exc:
+        result = EpisodeResult.harness_failure("".join(traceback.format_exception(exc)).strip())
+    steps, metrics = steps_and_metrics(result)
+    return EpisodeRecord(
+        run_id=info.run_id,
+        episode_id=uuid.uuid4().hex,
+        task_id=task.task_id,
+        suite=task.suite,
+        split=task.split,
+        sample_index=sample,
+        model=model_name,
+        messages=[{"role": m["role"], "content": m["content"]} for m in result.messages],
+        steps=steps,
+        outcome=outcome_of(result.stop_reason, result.final_tests),
+        stop_reason=result.stop_reason,
+        error=result.error,
+        final_tests=result.final_tests,
+        patch=result.patch,
+        metrics=metrics,
+        started_at=started_at,
+        wall_s=time.monotonic() - started,
+        harness_version=__version__,
+    )
+
+
+def pending_episodes(
+    tasks: list[Task], samples: int, finished: set[tuple[str, int]]
+) -> list[tuple[Task, int]]:
+    return [(t, s) for t in tasks for s in range(samples) if (t.task_id, s) not in finished]
+
+
+def run_tasks(
+    config: RunConfig,
+    tasks: list[Task],
+    make_model: ModelFactory,
+    make_sandbox: SandboxFactory,
+    on_episode: Callable[[EpisodeRecord, int, int], None] | None = None,
+) -> TraceStore:
+    """Run every (task, sample) not yet in config.out_dir; return the store holding all of them."""
+    store = TraceStore(config.out_dir)
+    info = store.open(new_run_info(config, tasks))
+    todo = pending_episodes(tasks, config.samples, store.finished())
+    for done, (task, sample) in enumerate(todo, start=1):
+        record = run_one(info, task, sample, make_model, make_sandbox, agent=config.agent)
+        store.append(record)
+        if on_episode:
+            on_episode(record, done, len(todo))
+    return store

@@ -1,0 +1,48 @@
+"""The Sandbox protocol: a workspace for the tools plus command execution with limits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from agentbench_ts.tools.workspace import Workspace
+
+
+@dataclass(frozen=True)
+class ExecResult:
+    exit_code: int | None
+    output: str
+    timed_out: bool = False
+    truncated: bool = False
+    elapsed_s: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == 0 and not self.timed_out
+
+
+class Sandbox(Protocol):
+    """One task repository, isolated for one episode at a time."""
+
+    @property
+    def workspace(self) -> Workspace: ...
+
+    def exec(self, command: str, timeout_s: float) -> ExecResult:
+        """Run a shell command in the repository root; kill its process tree at the timeout."""
+        ...
+
+    def reset(self) -> None:
+        """Bring the repository back to the task's base state."""
+        ...
+
+    def close(self) -> None:
+        """Release everything; safe to call twice."""
+        ...
+
+
+def final_patch(sandbox: Sandbox, timeout_s: float = 60.0) -> str:
+    """The diff of the workspace against the task's base commit, new files included."""
+    result = sandbox.exec("git add -A && git diff --cached --binary HEAD", timeout_s)
+    if not result.ok:
+        return ""
+    return result.output

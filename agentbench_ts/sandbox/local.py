@@ -1,0 +1,105 @@
+"""LocalSandbox: a private temporary copy of the task repository and plain subprocesses.
+
+It keeps episodes apart and bounds time and output, but it is not a security boundary:
+commands run as the current user. Use DockerSandbox for untrusted model output at scale.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from agentbench_ts.errors import SandboxError
+from agentbench_ts.sandbox.base import ExecResult
+from agentbench_ts.sandbox.process import run_command
+from agentbench_ts.tools.host import HostWorkspace
+from agentbench_ts.tools.workspace import ToolLimits
+
+BASE_COMMIT_MESSAGE = "agentbench base"
+_GIT_IDENTITY = ["-c", "user.name=agentbench", "-c", "user.email=agentbench@localhost"]
+
+
+def init_base_commit(repo: Path) -> None:
+    """Make `repo` a git repository whose HEAD is its current content."""
+    steps = [
+        ["git", "init", "-q"],
+        ["git", "add", "-A"],
+        ["git", *_GIT_IDENTITY, "commit", "-q", "--no-verify", "--allow-empty", "-m", BASE_COMMIT_MESSAGE],
+    ]
+    for argv in steps:
+        done = subprocess.run(argv, cwd=repo, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise SandboxError(f"{' '.join(argv)} failed in {repo}: {done.stderr.strip()}")
+
+
+class LocalSandbox:
+    """Implements `Sandbox` with a temporary directory: <tmp>/repo, plus <tmp>/node_modules."""
+
+    def __init__(
+        self,
+        source_repo: Path,
+        toolchain_dir: Path | None = None,
+        *,
+        path_env: str,
+        tool_limits: ToolLimits | None = None,
+        max_output_bytes: int = 1_000_000,
+    ) -> None:
+        if not source_repo.is_dir():
+            raise SandboxError(f"task repository {source_repo} does not exist")
+        self._source = source_repo
+        self._root = Path(tempfile.mkdtemp(prefix="agentbench-"))
+        self._repo = self._root / "repo"
+        self._max_output_bytes = max_output_bytes
+        self._env = {"PATH": path_env, "HOME": str(self._root / "home"), "LANG": "C.UTF-8", "CI": "1"}
+        self._env["NO_COLOR"] = "1"
+        try:
+            if toolchain_dir is not None:
+                self._link_toolchain(toolchain_dir)
+            self._populate()
+        except BaseException:
+            self.close()
+            raise
+        self._workspace = HostWorkspace(self._repo, tool_limits)
+
+    def _link_toolchain(self, toolchain_dir: Path) -> None:
+        modules = toolchain_dir.resolve() / "node_modules"
+        if not modules.is_dir():
+            raise SandboxError(
+                f"toolchain {toolchain_dir} is not installed; run: npm ci --prefix {toolchain_dir}"
+            )
+        # Node and tsc look for packages and @types in every parent directory of the repo.
+        (self._root / "node_modules").symlink_to(modules, target_is_directory=True)
+        self._env["PATH"] = f"{modules / '.bin'}:{self._env['PATH']}"
+
+    def _populate(self) -> None:
+        shutil.copytree(self._source, self._repo, symlinks=True)
+        (self._root / "home").mkdir(exist_ok=True)
+        init_base_commit(self._repo)
+
+    @property
+    def workspace(self) -> HostWorkspace:
+        return self._workspace
+
+    @property
+    def repo_path(self) -> Path:
+        return self._repo
+
+    def exec(self, command: str, timeout_s: float) -> ExecResult:
+        if not self._repo.is_dir():
+            raise SandboxError("sandbox is closed")
+        return run_command(command, self._repo, self._env, timeout_s, max_output_bytes=self._max_output_bytes)
+
+    def reset(self) -> None:
+        shutil.rmtree(self._repo, ignore_errors=True)
+        self._populate()
+
+    def close(self) -> None:
+        shutil.rmtree(self._root, ignore_errors=True)
+
+    def __enter__(self) -> LocalSandbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,69 @@
+"""Running a task's tests in a sandbox and deciding whether the task is resolved."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+from agentbench_ts.sandbox.base import Sandbox
+from agentbench_ts.tasks.tap import TestStatus, parse_tap
+from agentbench_ts.tasks.task import Task
+
+_SHOWN_FAILURES = 5
+_SHOWN_OUTPUT_LINES = 8
+
+
+class TestReport(BaseModel):
+    """The verdict of one test run."""
+
+    model_config = ConfigDict(frozen=True)
+    __test__ = False  # not a pytest class
+
+    resolved: bool
+    exit_code: int | None
+    timed_out: bool
+    tests: dict[str, TestStatus]
+    missing: list[str]
+    summary: str
+    elapsed_s: float
+    output_tail: str
+
+
+def _summary(tests: dict[str, TestStatus], missing: list[str], output: str, timed_out: bool) -> str:
+    if timed_out:
+        return "the tests timed out"
+    failed = [name for name, status in tests.items() if status is TestStatus.FAIL]
+    passed = sum(status is TestStatus.PASS for status in tests.values())
+    if not tests:
+        head = "\n".join(line for line in output.splitlines() if line.strip())
+        head = "\n".join(head.splitlines()[:_SHOWN_OUTPUT_LINES])
+        return f"no test ran (build or load failure):\n{head}"
+    text = f"{passed} passed, {len(failed)} failed"
+    if failed:
+        text += "; failing: " + "; ".join(failed[:_SHOWN_FAILURES])
+    if missing:
+        text += "; not run: " + "; ".join(missing[:_SHOWN_FAILURES])
+    return text
+
+
+def judge(task: Task, tests: dict[str, TestStatus]) -> tuple[bool, list[str]]:
+    """Resolved iff every fail_to_pass and pass_to_pass test ran and passed."""
+    required = [*task.fail_to_pass, *task.pass_to_pass]
+    missing = [name for name in required if name not in tests]
+    resolved = not missing and all(tests[name] is TestStatus.PASS for name in required)
+    return resolved, missing
+
+
+def run_tests(task: Task, sandbox: Sandbox) -> TestReport:
+    result = sandbox.exec(task.test_command, task.test_timeout_s)
+    tests = parse_tap(result.output)
+    resolved, missing = judge(task, tests)
+    return TestReport(
+        resolved=resolved and not result.timed_out,
+        exit_code=result.exit_code,
+        timed_out=result.timed_out,
+        tests=tests,
+        missing=missing,
+        summary=_summary(tests, missing, result.output, result.timed_out),
+        elapsed_s=result.elapsed_s,
+        output_tail=result.output[-4000:],
+    )

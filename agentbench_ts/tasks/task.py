@@ -1,0 +1,36 @@
+"""The Task record: everything needed to set up, run and grade one episode."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+TASK_SCHEMA_VERSION = 1
+
+
+class Task(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    schema_version: int = TASK_SCHEMA_VERSION
+    task_id: str = Field(description="unique across suites: '<suite>/<name>'")
+    suite: str
+    instructions: str = Field(description="the goal as the model reads it")
+    repo_dir: Path = Field(description="the repository at its base (buggy) state")
+    gold_dir: Path | None = Field(default=None, description="files that, copied over the repo, fix it")
+    toolchain_dir: Path | None = Field(default=None, description="npm project with the test tooling")
+    test_command: str
+    test_timeout_s: float = 120.0
+    fail_to_pass: tuple[str, ...]
+    pass_to_pass: tuple[str, ...] = ()
+    split: str | None = None
+
+    def gold_files(self) -> dict[str, str]:
+        """Relative path -> content of every file of the gold fix."""
+        if self.gold_dir is None:
+            return {}
+        return {
+            path.relative_to(self.gold_dir).as_posix(): path.read_text(encoding="utf-8")
+            for path in sorted(self.gold_dir.rglob("*"))
+            if path.is_file()
+        }

@@ -1,0 +1,6 @@
+export function gcd(a: number, b: number): number {
+  if (b === 0) {
+    return a;
+  }
+  return gcd(a % b, b);
+}

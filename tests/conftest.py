@@ -1,0 +1,76 @@
+"""Fixtures that build small real repositories and tasks."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from agentbench_ts.sandbox.local import LocalSandbox
+from agentbench_ts.sandbox.registry import SandboxConfig, sandbox_factory
+from agentbench_ts.tasks.task import Task
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+QUIXBUGS = REPO_ROOT / "tasks" / "quixbugs-ts"
+
+BUGGY_ADD = "exports.add = (a, b) => a - b;\n"
+FIXED_ADD = "exports.add = (a, b) => a + b;\n"
+ADD_TESTS = """const { test } = require("node:test");
+const assert = require("node:assert/strict");
+const { add } = require("../src/add.js");
+test("adds small numbers", () => { assert.equal(add(2, 3), 5); });
+test("adding zero keeps the number", () => { assert.equal(add(4, 0), 4); });
+"""
+
+
+def write_tree(root: Path, files: dict[str, str]) -> Path:
+    for rel, content in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content)
+    return root
+
+
+@pytest.fixture
+def path_env() -> str:
+    return os.environ["PATH"]
+
+
+@pytest.fixture
+def js_task(tmp_path: Path) -> Task:
+    """A one-bug JavaScript task whose tests run with `node --test` (no compiler: fast)."""
+    repo = write_tree(tmp_path / "add" / "repo", {"src/add.js": BUGGY_ADD, "test/add.test.js": ADD_TESTS})
+    gold = write_tree(tmp_path / "add" / "gold", {"src/add.js": FIXED_ADD})
+    return Task(
+        task_id="toy/add",
+        suite="toy",
+        instructions="add(a, b) in src/add.js should return a + b. Fix it.",
+        repo_dir=repo,
+        gold_dir=gold,
+        test_command="node --test --test-reporter=tap test/",
+        test_timeout_s=30,
+        fail_to_pass=("adds small numbers",),
+        pass_to_pass=("adding zero keeps the number",),
+    )
+
+
+@pytest.fixture
+def local_sandboxes(path_env: str) -> Callable[[Task], LocalSandbox]:
+    def build(task: Task) -> LocalSandbox:
+        return LocalSandbox(task.repo_dir, task.toolchain_dir, path_env=path_env)
+
+    return build
+
+
+@pytest.fixture
+def make_sandbox(path_env: str):  # type: ignore[no-untyped-def]
+    return sandbox_factory(SandboxConfig(kind="local", path_env=path_env))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _toolchain_installed() -> None:
+    modules = QUIXBUGS / "toolchain" / "node_modules" / "typescript"
+    if not modules.is_dir():
+        pytest.exit(f"TypeScript is not installed: run npm ci --prefix {QUIXBUGS / 'toolchain'}", returncode=2)

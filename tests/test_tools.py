@@ -1,0 +1,131 @@
+"""The file tools: behaviour, truncation, and refusal of hostile arguments."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from agentbench_ts.protocol.actions import ToolCall
+from agentbench_ts.tools import HostWorkspace, ToolLimits, run_tool
+from hostile_calls import HOSTILE_CALLS, SECRET, build_hostile_layout, snapshot
+
+
+@pytest.fixture
+def layout(tmp_path: Path) -> Path:
+    return build_hostile_layout(tmp_path)
+
+
+@pytest.mark.parametrize(("call", "reason"), [(c, r) for _, c, r in HOSTILE_CALLS], ids=[i for i, _, _ in HOSTILE_CALLS])
+def test_hostile_call_is_refused_and_touches_nothing_outside(layout: Path, call: ToolCall, reason: str) -> None:
+    outside = layout.parent / "outside"
+    before = snapshot(outside)
+    result = run_tool(HostWorkspace(layout), call)
+    assert not result.ok
+    assert reason.lower() in result.output.lower()
+    assert SECRET not in result.output
+    assert snapshot(outside) == before
+    assert not Path("/tmp/agentbench-evil.txt").exists()
+    assert not (layout / "big.txt").exists()
+
+
+def test_listing_does_not_follow_a_symlinked_directory(layout: Path) -> None:
+    result = run_tool(HostWorkspace(layout), ToolCall("list_files", {}))
+    assert result.ok
+    assert "secret.txt" not in result.output
+    assert "src/a.ts" in result.output.splitlines()
+
+
+def test_grep_of_the_root_never_reads_through_symlinks(layout: Path) -> None:
+    result = run_tool(HostWorkspace(layout), ToolCall("grep", {"pattern": "SECRET"}))
+    assert result.ok
+    assert result.output == "(no matches)"
+
+
+def test_symlink_inside_the_workspace_is_allowed(layout: Path) -> None:
+    (layout / "alias.ts").symlink_to("src/a.ts")
+    result = run_tool(HostWorkspace(layout), ToolCall("read_file", {"rel_path": "alias.ts"}))
+    assert result.ok and result.output == "export const a = 1;\n"
+
+
+def test_list_files_skips_git_and_node_modules(tmp_path: Path) -> None:
+    for rel in [".git/HEAD", "node_modules/x/index.js", "src/b.ts", "README.md"]:
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("x")
+    result = run_tool(HostWorkspace(tmp_path), ToolCall("list_files", {}))
+    assert result.output.splitlines() == ["README.md", "src/b.ts"]
+
+
+def test_list_files_truncates_with_a_marker(tmp_path: Path) -> None:
+    for i in range(12):
+        (tmp_path / f"f{i:02}.ts").write_text("")
+    result = run_tool(HostWorkspace(tmp_path), ToolCall("list_files", {"max_files": 5}))
+    lines = result.output.splitlines()
+    assert lines[:5] == ["f00.ts", "f01.ts", "f02.ts", "f03.ts", "f04.ts"]
+    assert lines[5].startswith("[truncated:")
+
+
+def test_read_file_line_range(tmp_path: Path) -> None:
+    (tmp_path / "a.ts").write_text("".join(f"line {i}\n" for i in range(1, 11)))
+    call = ToolCall("read_file", {"rel_path": "a.ts", "start_line": 3, "end_line": 5})
+    assert run_tool(HostWorkspace(tmp_path), call).output == "line 3\nline 4\nline 5\n"
+
+
+def test_read_file_max_chars_truncates_with_a_marker(tmp_path: Path) -> None:
+    (tmp_path / "a.ts").write_text("abcdefghij" * 100)
+    result = run_tool(HostWorkspace(tmp_path), ToolCall("read_file", {"rel_path": "a.ts", "max_chars": 25}))
+    assert result.output.startswith("abcdefghij" * 2 + "abcde\n[truncated:")
+
+
+def test_read_file_rejects_an_inverted_range(tmp_path: Path) -> None:
+    (tmp_path / "a.ts").write_text("x\n")
+    call = ToolCall("read_file", {"rel_path": "a.ts", "start_line": 5, "end_line": 2})
+    assert not run_tool(HostWorkspace(tmp_path), call).ok
+
+
+def test_read_missing_file_is_a_tool_error(tmp_path: Path) -> None:
+    result = run_tool(HostWorkspace(tmp_path), ToolCall("read_file", {"rel_path": "nope.ts"}))
+    assert not result.ok and "no such file" in result.output
+
+
+def test_grep_reports_path_line_and_text(tmp_path: Path) -> None:
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "a.ts").write_text("const x = 1;\nfunction quicksort() {}\n")
+    (tmp_path / "src" / "b.js").write_text("quicksort();\n")
+    result = run_tool(HostWorkspace(tmp_path), ToolCall("grep", {"pattern": r"quick\w+", "glob": "*.ts"}))
+    assert result.output == "src/a.ts:2: function quicksort() {}"
+
+
+def test_grep_skips_binary_files(tmp_path: Path) -> None:
+    (tmp_path / "a.bin").write_bytes(b"needle\x00\x01")
+    (tmp_path / "a.txt").write_text("needle\n")
+    result = run_tool(HostWorkspace(tmp_path), ToolCall("grep", {"pattern": "needle"}))
+    assert result.output == "a.txt:1: needle"
+
+
+def test_grep_stops_at_max_matches(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("hit\n" * 20)
+    result = run_tool(HostWorkspace(tmp_path), ToolCall("grep", {"pattern": "hit", "max_matches": 3}))
+    lines = result.output.splitlines()
+    assert len(lines) == 4 and lines[3].startswith("[truncated:")
+
+
+def test_grep_gives_up_on_a_catastrophic_pattern(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("a" * 30 + "!\n")
+    workspace = HostWorkspace(tmp_path, ToolLimits(grep_timeout_s=0.5))
+    result = run_tool(workspace, ToolCall("grep", {"pattern": r"(a|a)+$"}))
+    assert not result.ok and "gave up" in result.output
+
+
+def test_write_file_creates_parents_and_reports_bytes(tmp_path: Path) -> None:
+    call = ToolCall("write_file", {"rel_path": "src/deep/new.ts", "content": "é\n"})
+    result = run_tool(HostWorkspace(tmp_path), call)
+    assert result.ok and result.output == "wrote 3 bytes to src/deep/new.ts"
+    assert (tmp_path / "src" / "deep" / "new.ts").read_text() == "é\n"
+
+
+def test_huge_tool_output_is_truncated_with_a_marker(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("y" * 50_000)
+    result = run_tool(HostWorkspace(tmp_path), ToolCall("read_file", {"rel_path": "a.txt", "max_chars": 100000}), 1000)
+    assert result.truncated
+    assert len(result.output) < 1100 and "[truncated:" in result.output
