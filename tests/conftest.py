@@ -73,4 +73,6 @@ def make_sandbox(path_env: str):  # type: ignore[no-untyped-def]
 def _toolchain_installed() -> None:
     modules = QUIXBUGS / "toolchain" / "node_modules" / "typescript"
     if not modules.is_dir():
-        pytest.exit(f"TypeScript is not installed: run npm ci --prefix {QUIXBUGS / 'toolchain'}", returncode=2)
+        pytest.exit(
+            f"TypeScript is not installed: run npm ci --prefix {QUIXBUGS / 'toolchain'}", returncode=2
+        )

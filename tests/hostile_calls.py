@@ -33,7 +33,9 @@ def build_hostile_layout(base: Path) -> Path:
 
 
 def snapshot(directory: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(directory)): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(directory)): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()
+    }
 
 
 # (id, call, words the refusal must contain)
@@ -56,11 +58,27 @@ HOSTILE_CALLS: list[tuple[str, ToolCall, str]] = [
     ("grep-symlink-dir", ToolCall("grep", {"pattern": "SECRET", "rel_dir": "link_dir"}), "outside"),
     ("grep-overlong-pattern", ToolCall("grep", {"pattern": "a" * 5000}), "limit"),
     ("grep-invalid-regex", ToolCall("grep", {"pattern": "(unclosed"}), "regular expression"),
-    ("write-traversal", ToolCall("write_file", {"rel_path": "../outside/evil.txt", "content": "x"}), "outside"),
-    ("write-absolute", ToolCall("write_file", {"rel_path": "/tmp/agentbench-evil.txt", "content": "x"}), "absolute"),
+    (
+        "write-traversal",
+        ToolCall("write_file", {"rel_path": "../outside/evil.txt", "content": "x"}),
+        "outside",
+    ),
+    (
+        "write-absolute",
+        ToolCall("write_file", {"rel_path": "/tmp/agentbench-evil.txt", "content": "x"}),
+        "absolute",
+    ),
     ("write-symlink-file-out", ToolCall("write_file", {"rel_path": "link_file", "content": "x"}), "outside"),
-    ("write-dangling-symlink-out", ToolCall("write_file", {"rel_path": "dangling", "content": "x"}), "outside"),
-    ("write-through-symlink-dir", ToolCall("write_file", {"rel_path": "link_dir/new.txt", "content": "x"}), "outside"),
+    (
+        "write-dangling-symlink-out",
+        ToolCall("write_file", {"rel_path": "dangling", "content": "x"}),
+        "outside",
+    ),
+    (
+        "write-through-symlink-dir",
+        ToolCall("write_file", {"rel_path": "link_dir/new.txt", "content": "x"}),
+        "outside",
+    ),
     ("write-nul", ToolCall("write_file", {"rel_path": "src/x\x00.ts", "content": "x"}), "NUL"),
     ("write-ten-megabytes", ToolCall("write_file", {"rel_path": "big.txt", "content": TEN_MB}), "limit"),
     ("write-into-git", ToolCall("write_file", {"rel_path": ".git/config", "content": "x"}), ".git"),

@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 from agentbench_ts.sandbox import LocalSandbox, final_patch
+
 from conftest import write_tree
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from agentbench_ts.protocol.actions import ToolCall
 from agentbench_ts.tools import HostWorkspace, ToolLimits, run_tool
+
 from hostile_calls import HOSTILE_CALLS, SECRET, build_hostile_layout, snapshot
 
 
@@ -16,8 +17,12 @@ def layout(tmp_path: Path) -> Path:
     return build_hostile_layout(tmp_path)
 
 
-@pytest.mark.parametrize(("call", "reason"), [(c, r) for _, c, r in HOSTILE_CALLS], ids=[i for i, _, _ in HOSTILE_CALLS])
-def test_hostile_call_is_refused_and_touches_nothing_outside(layout: Path, call: ToolCall, reason: str) -> None:
+@pytest.mark.parametrize(
+    ("call", "reason"), [(c, r) for _, c, r in HOSTILE_CALLS], ids=[i for i, _, _ in HOSTILE_CALLS]
+)
+def test_hostile_call_is_refused_and_touches_nothing_outside(
+    layout: Path, call: ToolCall, reason: str
+) -> None:
     outside = layout.parent / "outside"
     before = snapshot(outside)
     result = run_tool(HostWorkspace(layout), call)
@@ -126,6 +131,8 @@ def test_write_file_creates_parents_and_reports_bytes(tmp_path: Path) -> None:
 
 def test_huge_tool_output_is_truncated_with_a_marker(tmp_path: Path) -> None:
     (tmp_path / "a.txt").write_text("y" * 50_000)
-    result = run_tool(HostWorkspace(tmp_path), ToolCall("read_file", {"rel_path": "a.txt", "max_chars": 100000}), 1000)
+    result = run_tool(
+        HostWorkspace(tmp_path), ToolCall("read_file", {"rel_path": "a.txt", "max_chars": 100000}), 1000
+    )
     assert result.truncated
     assert len(result.output) < 1100 and "[truncated:" in result.output

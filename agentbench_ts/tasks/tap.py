@@ -7,6 +7,8 @@ from enum import StrEnum
 
 
 class TestStatus(StrEnum):
+    __test__ = False  # not a pytest class
+
     PASS = "pass"
     FAIL = "fail"
     SKIP = "skip"

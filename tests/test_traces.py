@@ -1,0 +1,119 @@
+"""The trace store and the runner: records, torn lines, resume, failures kept as records."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from agentbench_ts.errors import TraceStoreError
+from agentbench_ts.models.registry import model_factory
+from agentbench_ts.runner import RunConfig, run_tasks
+from agentbench_ts.sandbox.registry import SandboxFactory
+from agentbench_ts.tasks.task import Task
+from agentbench_ts.traces import TraceStore
+
+
+def _copies(task: Task, n: int) -> list[Task]:
+    return [task.model_copy(update={"task_id": f"toy/add-{i}"}) for i in range(n)]
+
+
+def test_a_run_records_one_episode_per_task_and_sample(
+    tmp_path: Path, js_task: Task, make_sandbox: SandboxFactory
+) -> None:
+    config = RunConfig(out_dir=tmp_path / "run", suite="toy", model="oracle", samples=2)
+    store = run_tasks(config, _copies(js_task, 2), model_factory("oracle"), make_sandbox)
+    records = list(store.episodes())
+    assert sorted(r.key for r in records) == [
+        ("toy/add-0", 0),
+        ("toy/add-0", 1),
+        ("toy/add-1", 0),
+        ("toy/add-1", 1),
+    ]
+    assert all(r.outcome == "resolved" and r.schema_version == 1 for r in records)
+    info = store.run_info()
+    assert info.model == "oracle" and info.samples == 2 and info.task_ids == ["toy/add-0", "toy/add-1"]
+
+
+def test_rerunning_the_same_directory_skips_finished_episodes(
+    tmp_path: Path, js_task: Task, make_sandbox: SandboxFactory
+) -> None:
+    config = RunConfig(out_dir=tmp_path / "run", suite="toy", model="oracle")
+    tasks = _copies(js_task, 3)
+    run_tasks(config, tasks[:2], model_factory("oracle"), make_sandbox)
+    store = run_tasks(config, tasks, model_factory("oracle"), make_sandbox)
+    assert sorted(r.task_id for r in store.episodes()) == ["toy/add-0", "toy/add-1", "toy/add-2"]
+
+
+def test_resuming_with_another_configuration_is_refused(
+    tmp_path: Path, js_task: Task, make_sandbox: SandboxFactory
+) -> None:
+    run_tasks(
+        RunConfig(out_dir=tmp_path / "run", suite="toy", model="oracle"),
+        [js_task],
+        model_factory("oracle"),
+        make_sandbox,
+    )
+    other = RunConfig(out_dir=tmp_path / "run", suite="toy", model="oracle", samples=3)
+    with pytest.raises(TraceStoreError, match="another configuration"):
+        run_tasks(other, [js_task], model_factory("oracle"), make_sandbox)
+
+
+def test_a_torn_last_line_is_cut_and_that_episode_runs_again(
+    tmp_path: Path, js_task: Task, make_sandbox: SandboxFactory
+) -> None:
+    config = RunConfig(out_dir=tmp_path / "run", suite="toy", model="oracle")
+    tasks = _copies(js_task, 2)
+    store = run_tasks(config, tasks, model_factory("oracle"), make_sandbox)
+    lines = store.episodes_path.read_bytes().splitlines(keepends=True)
+    store.episodes_path.write_bytes(lines[0] + lines[1][: len(lines[1]) // 2])
+    assert [r.task_id for r in store.episodes()] == ["toy/add-0"]
+    store = run_tasks(config, tasks, model_factory("oracle"), make_sandbox)
+    assert sorted(r.task_id for r in store.episodes()) == ["toy/add-0", "toy/add-1"]
+    assert store.episodes_path.read_bytes().endswith(b"\n")
+
+
+def test_a_corrupt_complete_line_is_reported_not_skipped(tmp_path: Path) -> None:
+    (tmp_path / "episodes.jsonl").write_text('{"not": "an episode"}\n')
+    with pytest.raises(TraceStoreError, match=r"episodes.jsonl:1 is corrupt"):
+        list(TraceStore(tmp_path).episodes())
+
+
+def test_a_failing_sandbox_becomes_an_error_record_and_the_run_goes_on(
+    tmp_path: Path, js_task: Task, make_sandbox: SandboxFactory
+) -> None:
+    tasks = _copies(js_task, 2)
+
+    def flaky(task: Task):  # type: ignore[no-untyped-def]
+        if task.task_id == "toy/add-0":
+            raise OSError("disk full")
+        return make_sandbox(task)
+
+    store = run_tasks(
+        RunConfig(out_dir=tmp_path / "run", suite="toy", model="oracle"),
+        tasks,
+        model_factory("oracle"),
+        flaky,
+    )
+    by_task = {r.task_id: r for r in store.episodes()}
+    assert by_task["toy/add-0"].outcome == "error" and by_task["toy/add-0"].stop_reason == "harness_error"
+    assert "disk full" in (by_task["toy/add-0"].error or "")
+    assert by_task["toy/add-1"].outcome == "resolved"
+
+
+def test_an_episode_record_holds_the_trace_fields(
+    tmp_path: Path, js_task: Task, make_sandbox: SandboxFactory
+) -> None:
+    store = run_tasks(
+        RunConfig(out_dir=tmp_path / "run", suite="toy", model="oracle"),
+        [js_task],
+        model_factory("oracle"),
+        make_sandbox,
+    )
+    (record,) = store.episodes()
+    assert record.messages[0]["role"] == "system" and record.messages[-1]["role"] == "assistant"
+    assert [s.index for s in record.steps] == [0, 1, 2, 3]
+    assert record.steps[2].tests is not None and record.steps[2].tests.resolved
+    assert record.final_tests is not None and record.final_tests.tests["adds small numbers"] == "pass"
+    assert record.patch.startswith("diff --git a/src/add.js b/src/add.js")
+    assert record.metrics.tool_calls == {"list_files": 1, "read_file": 1, "write_file": 1}
