@@ -1,6 +1,6 @@
 """Research-code use of the library: run a model on the bundled suite and summarize.
 
-    python examples/run_oracle.py traces/example-oracle
+python examples/run_oracle.py traces/example-oracle
 """
 
 from __future__ import annotations
@@ -21,7 +21,9 @@ SUITE = Path(__file__).resolve().parents[1] / "tasks" / "quixbugs-ts"
 
 def main(out_dir: Path) -> None:
     tasks = load_suite(SUITE, only=["gcd", "quicksort", "sieve"])
-    config = RunConfig(out_dir=out_dir, suite=str(SUITE), model="oracle", agent=AgentConfig(test_policy="end"))
+    config = RunConfig(
+        out_dir=out_dir, suite=str(SUITE), model="oracle", agent=AgentConfig(test_policy="end")
+    )
     sandboxes = sandbox_factory(SandboxConfig(path_env=os.environ["PATH"]))
     store = run_tasks(config, tasks, model_factory("oracle"), sandboxes)
     for record in store.episodes():
