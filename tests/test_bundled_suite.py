@@ -49,9 +49,7 @@ def test_oracle_resolves_every_bundled_task(oracle_run: tuple[Path, int]) -> Non
     assert unresolved == []
 
 
-def test_report_summarizes_the_run(
-    oracle_run: tuple[Path, int], capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_report_summarizes_the_run(oracle_run: tuple[Path, int], capsys: pytest.CaptureFixture[str]) -> None:
     out, _ = oracle_run
     capsys.readouterr()
     assert main(["report", str(out), "--episodes"]) == 0
