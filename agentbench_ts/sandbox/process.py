@@ -11,35 +11,10 @@ import time
 from pathlib import Path
 
 from agentbench_ts.sandbox.base import ExecResult
+from agentbench_ts.sandbox.output import CappedOutput
 
 _READ_CHUNK = 65536
 _DRAIN_AFTER_EXIT_S = 0.5
-
-
-class _CappedBuffer:
-    """Keeps the head and the tail of a stream, counting what falls in between."""
-
-    def __init__(self, cap_bytes: int) -> None:
-        self.head_cap = cap_bytes // 2
-        self.tail_cap = cap_bytes - self.head_cap
-        self.head = bytearray()
-        self.tail = bytearray()
-        self.dropped = 0
-
-    def add(self, chunk: bytes) -> None:
-        room = self.head_cap - len(self.head)
-        if room > 0:
-            self.head += chunk[:room]
-            chunk = chunk[room:]
-        self.tail += chunk
-        if len(self.tail) > self.tail_cap:
-            excess = len(self.tail) - self.tail_cap
-            self.dropped += excess
-            del self.tail[:excess]
-
-    def text(self) -> str:
-        middle = f"\n[truncated: {self.dropped} bytes of output not shown]\n" if self.dropped else ""
-        return bytes(self.head).decode(errors="replace") + middle + bytes(self.tail).decode(errors="replace")
 
 
 def _kill_group(pgid: int) -> None:
@@ -72,7 +47,7 @@ def run_command(
         start_new_session=True,
     )
     assert proc.stdout is not None
-    buffer = _CappedBuffer(max_output_bytes)
+    buffer = CappedOutput(max_output_bytes)
     deadline = started + timeout_s
     timed_out = False
     with selectors.DefaultSelector() as selector:
