@@ -13,7 +13,8 @@ from agentbench_ts.agent import AgentConfig
 from agentbench_ts.models import model_factory
 from agentbench_ts.report import format_summary, summarize
 from agentbench_ts.runner import RunConfig, run_tasks
-from agentbench_ts.sandbox.registry import SandboxConfig, sandbox_factory
+from agentbench_ts.sandbox.config import SandboxConfig
+from agentbench_ts.sandbox.registry import sandbox_factory
 from agentbench_ts.tasks import load_suite
 
 SUITE = Path(__file__).resolve().parents[1] / "tasks" / "quixbugs-ts"

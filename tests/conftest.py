@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from agentbench_ts.sandbox.config import SandboxConfig
 from agentbench_ts.sandbox.local import LocalSandbox
-from agentbench_ts.sandbox.registry import SandboxConfig, sandbox_factory
+from agentbench_ts.sandbox.registry import sandbox_factory
 from agentbench_ts.tasks.task import Task
 
 REPO_ROOT = Path(__file__).resolve().parents[1]

@@ -4,17 +4,27 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
+from types import FrameType
 
 from agentbench_ts.agent.config import AgentConfig
 from agentbench_ts.cli.progress import ProgressBar
+from agentbench_ts.cli.sandbox_cmd import (
+    add_image_flags,
+    add_sandbox_commands,
+    image_config,
+    run_sandbox_command,
+)
 from agentbench_ts.errors import AgentbenchError
 from agentbench_ts.models.registry import MODEL_SPECS, model_factory
 from agentbench_ts.report import format_episodes, format_summary, summarize
 from agentbench_ts.runner import RunConfig, run_tasks
-from agentbench_ts.sandbox.registry import SANDBOX_KINDS, SandboxConfig, sandbox_factory
+from agentbench_ts.sandbox.config import SandboxConfig
+from agentbench_ts.sandbox.registry import SANDBOX_KINDS, sandbox_factory
 from agentbench_ts.tasks.suite import load_suite
 from agentbench_ts.tasks.validate import validate_tasks
 from agentbench_ts.traces.records import EpisodeRecord
@@ -29,6 +39,7 @@ def _add_run(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     run.add_argument("--task", action="append", help="only this task (repeatable)")
     run.add_argument("--samples", type=int, default=1, help="episodes per task")
     run.add_argument("--sandbox", default="local", choices=sorted(SANDBOX_KINDS))
+    add_image_flags(run)
     run.add_argument("--seed", type=int, default=0)
     defaults = AgentConfig()
     run.add_argument("--max-steps", type=int, default=defaults.max_steps)
@@ -46,14 +57,18 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_argument("suite", type=Path)
     validate.add_argument("--task", action="append")
     validate.add_argument("--workers", type=int, default=2)
+    validate.add_argument("--sandbox", default="local", choices=sorted(SANDBOX_KINDS))
+    add_image_flags(validate)
     report = sub.add_parser("report", help="summarize a run directory")
     report.add_argument("run_dir", type=Path)
     report.add_argument("--episodes", action="store_true", help="also list every episode")
+    add_sandbox_commands(sub)
     return parser
 
 
-def _sandbox_config(kind: str) -> SandboxConfig:
-    return SandboxConfig(kind=kind, path_env=os.environ.get("PATH", "/usr/bin:/bin"))
+def _sandbox_config(args: argparse.Namespace) -> SandboxConfig:
+    path = os.environ.get("PATH", "/usr/bin:/bin")
+    return SandboxConfig(kind=args.sandbox, path_env=path, images=image_config(args))
 
 
 def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
@@ -80,7 +95,7 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
         bar.update(done, total, record.outcome == "resolved", f"{record.task_id}: {record.outcome}")
 
     store = run_tasks(
-        config, tasks, model_factory(args.model), sandbox_factory(_sandbox_config(args.sandbox)), progress
+        config, tasks, model_factory(args.model), sandbox_factory(_sandbox_config(args)), progress
     )
     print(format_summary(summarize(store.episodes())))
     print(f"traces: {store.episodes_path}")
@@ -90,7 +105,7 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
 def _validate(args: argparse.Namespace) -> int:
     tasks = load_suite(args.suite, args.task)
     failures = 0
-    for validation in validate_tasks(tasks, sandbox_factory(_sandbox_config("local")), args.workers):
+    for validation in validate_tasks(tasks, sandbox_factory(_sandbox_config(args)), args.workers):
         status = "ok " if validation.ok else "BAD"
         print(f"{status} {validation.task_id}")
         for problem in validation.problems:
@@ -108,14 +123,23 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    # Raising here unwinds the stack, so every sandbox is closed on the way out.
+    raise SystemExit(128 + signum)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = _parser().parse_args(argv)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
         if args.command == "run":
             return _run(args, argv)
         if args.command == "tasks":
             return _validate(args)
+        if args.command == "sandbox":
+            return run_sandbox_command(args)
         return _report(args)
     except (AgentbenchError, ValueError) as exc:
         print(f"agentbench: error: {exc}", file=sys.stderr)

@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
+from agentbench_ts.errors import SandboxError
 from agentbench_ts.sandbox.base import Sandbox
+from agentbench_ts.sandbox.config import SandboxConfig
 from agentbench_ts.sandbox.local import LocalSandbox
 from agentbench_ts.tasks.task import Task
-from agentbench_ts.tools.workspace import ToolLimits
+
+if TYPE_CHECKING:
+    from docker import DockerClient
 
 SandboxFactory = Callable[[Task], Sandbox]
-
-
-@dataclass(frozen=True)
-class SandboxConfig:
-    kind: str = "local"
-    path_env: str = "/usr/local/bin:/usr/bin:/bin"
-    tool_limits: ToolLimits = field(default_factory=ToolLimits)
 
 
 def _local(config: SandboxConfig) -> SandboxFactory:
@@ -29,12 +26,46 @@ def _local(config: SandboxConfig) -> SandboxFactory:
     return build
 
 
-SANDBOX_KINDS: dict[str, Callable[[SandboxConfig], SandboxFactory]] = {"local": _local}
+def docker_client() -> DockerClient:
+    """A client for the local daemon, or a SandboxError that says what is missing."""
+    try:
+        import docker  # noqa: PLC0415 (the docker SDK is an optional extra)
+        from docker.errors import DockerException  # noqa: PLC0415
+    except ImportError as exc:
+        raise SandboxError("the docker SDK is missing: pip install 'agentbench-ts[docker]'") from exc
+    try:
+        client = docker.from_env()
+        client.ping()
+    except DockerException as exc:
+        raise SandboxError(
+            f"no Docker daemon is reachable ({exc}); start dockerd or set DOCKER_HOST"
+        ) from exc
+    return client
+
+
+def _docker(config: SandboxConfig) -> SandboxFactory:
+    from agentbench_ts.sandbox.docker_images import TaskImages  # noqa: PLC0415
+    from agentbench_ts.sandbox.docker_sandbox import DockerSandbox  # noqa: PLC0415
+
+    client = docker_client()
+    images = TaskImages(client, config.images)
+
+    def build(task: Task) -> Sandbox:
+        return DockerSandbox(
+            client,
+            images.task(task),
+            task_id=task.task_id,
+            limits=config.docker_limits,
+            tool_limits=config.tool_limits,
+        )
+
+    return build
+
+
+SANDBOX_KINDS: dict[str, Callable[[SandboxConfig], SandboxFactory]] = {"local": _local, "docker": _docker}
 
 
 def sandbox_factory(config: SandboxConfig) -> SandboxFactory:
-    try:
-        return SANDBOX_KINDS[config.kind](config)
-    except KeyError:
-        known = ", ".join(SANDBOX_KINDS)
-        raise ValueError(f"unknown sandbox kind {config.kind!r}; known: {known}") from None
+    if config.kind not in SANDBOX_KINDS:
+        raise ValueError(f"unknown sandbox kind {config.kind!r}; known: {', '.join(SANDBOX_KINDS)}")
+    return SANDBOX_KINDS[config.kind](config)

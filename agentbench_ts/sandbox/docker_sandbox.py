@@ -1,0 +1,153 @@
+"""DockerSandbox: one container per episode, no network, CPU/memory/pids limits, read-only root.
+
+The repository lives in a Docker volume populated from the task image. The file tools run on
+this machine against the volume's directory (same confinement as LocalSandbox, no `docker exec`
+per call); commands run in the container. A command past its deadline takes the container
+with it: a fresh one is started on the same volume, so the workspace survives and nothing else does.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import uuid
+from pathlib import Path
+
+from docker import DockerClient
+from docker.errors import APIError, NotFound
+from docker.models.containers import Container
+from docker.types import Mount
+
+from agentbench_ts.errors import SandboxError
+from agentbench_ts.sandbox.base import ExecResult
+from agentbench_ts.sandbox.config import DockerLimits
+from agentbench_ts.sandbox.docker_exec import exec_in_container
+from agentbench_ts.tools.host import HostWorkspace
+from agentbench_ts.tools.workspace import ToolLimits
+
+SANDBOX_LABEL = "agentbench.sandbox"
+OWNER_LABEL = "agentbench.owner"
+TASK_LABEL = "agentbench.task"
+REPO_DIR = "/work/repo"
+
+
+def owner_label() -> str:
+    """Who made a container: host and process, so leftovers of dead processes can be found."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+class DockerSandbox:
+    """Implements `Sandbox` with a container from `image`, whose /work/repo holds the task."""
+
+    def __init__(
+        self,
+        client: DockerClient,
+        image: str,
+        *,
+        task_id: str = "",
+        limits: DockerLimits | None = None,
+        tool_limits: ToolLimits | None = None,
+    ) -> None:
+        self._client = client
+        self._image = image
+        self._limits = limits or DockerLimits()
+        self._tool_limits = tool_limits
+        self._labels = {SANDBOX_LABEL: "1", OWNER_LABEL: owner_label(), TASK_LABEL: task_id}
+        self._name = f"agentbench-{uuid.uuid4().hex[:12]}"
+        self._container: Container | None = None
+        self._volume: str | None = None
+        try:
+            self._start()
+        except BaseException:
+            self.close()
+            raise
+
+    def _start(self) -> None:
+        self._volume = self._client.volumes.create(name=f"{self._name}-repo", labels=self._labels).name
+        self._container = self._run_container()
+        mountpoint = Path(self._client.volumes.get(self._volume).attrs["Mountpoint"])
+        if not os.access(mountpoint, os.R_OK | os.W_OK):
+            raise SandboxError(
+                f"the workspace volume {mountpoint} is not readable here: DockerSandbox needs a local "
+                "Docker daemon whose volumes this user can access (run as root or in the docker group)"
+            )
+        self._workspace = HostWorkspace(mountpoint, self._tool_limits)
+
+    def _run_container(self) -> Container:
+        limits = self._limits
+        try:
+            return self._client.containers.run(
+                self._image,
+                command=["sleep", "infinity"],
+                name=f"{self._name}-{uuid.uuid4().hex[:6]}",
+                detach=True,
+                init=True,
+                network_mode="none",
+                nano_cpus=int(limits.cpus * 1e9),
+                mem_limit=limits.memory_bytes,
+                memswap_limit=limits.memory_bytes,
+                pids_limit=limits.pids,
+                read_only=True,
+                tmpfs={"/tmp": f"rw,exec,size={limits.tmpfs_bytes}"},
+                mounts=[Mount(REPO_DIR, self._volume, type="volume")],
+                working_dir=REPO_DIR,
+                cap_drop=["ALL"],
+                cap_add=["CHOWN", "DAC_OVERRIDE", "FOWNER", "KILL", "SETGID", "SETUID"],
+                security_opt=["no-new-privileges"],
+                labels=self._labels,
+            )
+        except APIError as exc:
+            raise SandboxError(f"cannot start a container from {self._image}: {exc}") from exc
+
+    @property
+    def workspace(self) -> HostWorkspace:
+        return self._workspace
+
+    @property
+    def container_id(self) -> str:
+        if self._container is None:
+            raise SandboxError("sandbox is closed")
+        return str(self._container.id)
+
+    def _replace_container(self) -> None:
+        self._remove_container()
+        self._container = self._run_container()
+
+    def exec(self, command: str, timeout_s: float) -> ExecResult:
+        return exec_in_container(
+            self._client,
+            self.container_id,
+            command,
+            timeout_s,
+            workdir=REPO_DIR,
+            max_output_bytes=self._limits.max_output_bytes,
+            max_file_bytes=self._limits.max_file_bytes,
+            on_timeout=self._replace_container,
+        )
+
+    def reset(self) -> None:
+        self._teardown()
+        self._start()
+
+    def _remove_container(self) -> None:
+        if self._container is not None:
+            with contextlib.suppress(NotFound):
+                self._container.remove(force=True)
+            self._container = None
+
+    def _teardown(self) -> None:
+        self._remove_container()
+        if self._volume is not None:
+            with contextlib.suppress(NotFound):
+                self._client.volumes.get(self._volume).remove(force=True)
+            self._volume = None
+
+    def close(self) -> None:
+        self._teardown()
+
+    def __enter__(self) -> DockerSandbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
