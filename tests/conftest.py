@@ -42,19 +42,7 @@ def path_env() -> str:
 @pytest.fixture
 def js_task(tmp_path: Path) -> Task:
     """A one-bug JavaScript task whose tests run with `node --test` (no compiler: fast)."""
-    repo = write_tree(tmp_path / "add" / "repo", {"src/add.js": BUGGY_ADD, "test/add.test.js": ADD_TESTS})
-    gold = write_tree(tmp_path / "add" / "gold", {"src/add.js": FIXED_ADD})
-    return Task(
-        task_id="toy/add",
-        suite="toy",
-        instructions="add(a, b) in src/add.js should return a + b. Fix it.",
-        repo_dir=repo,
-        gold_dir=gold,
-        test_command="node --test --test-reporter=tap test/",
-        test_timeout_s=30,
-        fail_to_pass=("adds small numbers",),
-        pass_to_pass=("adding zero keeps the number",),
-    )
+    return make_js_task(tmp_path / "add")
 
 
 @pytest.fixture
@@ -77,3 +65,49 @@ def _toolchain_installed() -> None:
         pytest.exit(
             f"TypeScript is not installed: run npm ci --prefix {QUIXBUGS / 'toolchain'}", returncode=2
         )
+
+
+def require_docker() -> bool:
+    """CI sets AGENTBENCH_REQUIRE_DOCKER=1 so that a missing daemon fails instead of skipping."""
+    return os.environ.get("AGENTBENCH_REQUIRE_DOCKER") == "1"
+
+
+@pytest.fixture(scope="session")
+def docker_client():  # type: ignore[no-untyped-def]
+    from agentbench_ts.errors import SandboxError
+    from agentbench_ts.sandbox.registry import docker_client as connect
+
+    try:
+        return connect()
+    except SandboxError as exc:
+        if require_docker():
+            pytest.fail(f"Docker is required here but unavailable: {exc}")
+        pytest.skip(f"no Docker daemon: {exc}")
+
+
+@pytest.fixture(scope="session")
+def task_images(docker_client):  # type: ignore[no-untyped-def]
+    """Image builder for tests; bootstraps the offline base first if it is missing (about a minute)."""
+    from agentbench_ts.sandbox.bootstrap import BootstrapRecipe, build_base
+    from agentbench_ts.sandbox.config import ImageConfig
+    from agentbench_ts.sandbox.docker_images import TaskImages
+
+    config = ImageConfig()
+    build_base(docker_client, BootstrapRecipe.load(config.recipes / "base" / "bootstrap.json"))
+    return TaskImages(docker_client, config)
+
+
+def make_js_task(root: Path, task_id: str = "toy/add") -> Task:
+    repo = write_tree(root / "repo", {"src/add.js": BUGGY_ADD, "test/add.test.js": ADD_TESTS})
+    gold = write_tree(root / "gold", {"src/add.js": FIXED_ADD})
+    return Task(
+        task_id=task_id,
+        suite="toy",
+        instructions="add(a, b) in src/add.js should return a + b. Fix it.",
+        repo_dir=repo,
+        gold_dir=gold,
+        test_command="node --test --test-reporter=tap test/",
+        test_timeout_s=30,
+        fail_to_pass=("adds small numbers",),
+        pass_to_pass=("adding zero keeps the number",),
+    )

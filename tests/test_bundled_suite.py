@@ -64,3 +64,22 @@ def test_report_summarizes_the_run(oracle_run: tuple[Path, int], capsys: pytest.
 def test_run_rejects_an_unknown_model_spec(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["run", "--suite", str(QUIXBUGS), "--model", "gpt-9", "--out", str(tmp_path / "r")]) == 2
     assert "unknown model spec 'gpt-9'" in capsys.readouterr().err
+
+
+@pytest.mark.docker
+def test_tasks_validate_inside_docker(task_images, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
+    assert main(["tasks", "validate", str(QUIXBUGS), "--sandbox", "docker"]) == 0
+    assert f"{len(load_suite(QUIXBUGS))} valid, 0 invalid" in capsys.readouterr().out
+
+
+@pytest.mark.docker
+def test_oracle_resolves_every_bundled_task_in_docker(task_images, docker_client, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "docker-oracle"
+    assert (
+        main(["run", "--suite", str(QUIXBUGS), "--model", "oracle", "--sandbox", "docker", "--out", str(out)])
+        == 0
+    )
+    records = list(TraceStore(out).episodes())
+    assert len(records) == len(load_suite(QUIXBUGS))
+    assert [r.task_id for r in records if r.outcome != "resolved"] == []
+    assert docker_client.containers.list(all=True, filters={"label": "agentbench.sandbox"}) == []

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from agentbench_ts.protocol.actions import ToolCall
+from agentbench_ts.sandbox.local import LocalSandbox
+from agentbench_ts.tasks.task import Task
 from agentbench_ts.tools import HostWorkspace, ToolLimits, run_tool
 
 from hostile_calls import HOSTILE_CALLS, SECRET, build_hostile_layout, snapshot
@@ -17,21 +21,49 @@ def layout(tmp_path: Path) -> Path:
     return build_hostile_layout(tmp_path)
 
 
+@pytest.fixture(params=["local", pytest.param("docker", marks=pytest.mark.docker)])
+def hostile_workspace(request: pytest.FixtureRequest, layout: Path) -> Iterator[HostWorkspace]:
+    """The hostile layout as each backend serves it: a local copy, or a container's volume."""
+    if request.param == "local":
+        with LocalSandbox(layout, path_env="/usr/bin:/bin") as local:
+            shutil.copytree(layout.parent / "outside", local.repo_path.parent / "outside")
+            yield local.workspace
+        return
+    from agentbench_ts.sandbox.docker_sandbox import DockerSandbox
+
+    task = Task(
+        task_id="hostile/layout",
+        suite="hostile",
+        instructions="-",
+        repo_dir=layout,
+        test_command="true",
+        fail_to_pass=("-",),
+    )
+    image = request.getfixturevalue("task_images").task(task)
+    with DockerSandbox(request.getfixturevalue("docker_client"), image, task_id=task.task_id) as box:
+        outside = box.workspace.root.parent / "outside"
+        shutil.copytree(layout.parent / "outside", outside)
+        try:
+            yield box.workspace
+        finally:
+            shutil.rmtree(outside)
+
+
 @pytest.mark.parametrize(
     ("call", "reason"), [(c, r) for _, c, r in HOSTILE_CALLS], ids=[i for i, _, _ in HOSTILE_CALLS]
 )
 def test_hostile_call_is_refused_and_touches_nothing_outside(
-    layout: Path, call: ToolCall, reason: str
+    hostile_workspace: HostWorkspace, call: ToolCall, reason: str
 ) -> None:
-    outside = layout.parent / "outside"
+    outside = hostile_workspace.root.parent / "outside"
     before = snapshot(outside)
-    result = run_tool(HostWorkspace(layout), call)
+    result = run_tool(hostile_workspace, call)
     assert not result.ok
     assert reason.lower() in result.output.lower()
     assert SECRET not in result.output
     assert snapshot(outside) == before
     assert not Path("/tmp/agentbench-evil.txt").exists()
-    assert not (layout / "big.txt").exists()
+    assert not (hostile_workspace.root / "big.txt").exists()
 
 
 def test_listing_does_not_follow_a_symlinked_directory(layout: Path) -> None:

@@ -1,0 +1,205 @@
+"""DockerSandbox against a real daemon: containment, confinement, reset, cleanup, images."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from agentbench_ts.sandbox.base import final_patch
+from agentbench_ts.sandbox.config import DockerLimits
+from agentbench_ts.sandbox.docker_gc import collect_garbage
+from agentbench_ts.sandbox.docker_sandbox import OWNER_LABEL, SANDBOX_LABEL, DockerSandbox, owner_label
+from agentbench_ts.sandbox.images import ImageLayer, layer_tag
+from agentbench_ts.tasks import run_tests
+from agentbench_ts.tasks.task import Task
+from agentbench_ts.tasks.validate import apply_gold
+
+from conftest import make_js_task
+
+pytestmark = pytest.mark.docker
+
+
+@pytest.fixture(scope="module")
+def toy_task(tmp_path_factory: pytest.TempPathFactory) -> Task:
+    return make_js_task(tmp_path_factory.mktemp("toy"))
+
+
+@pytest.fixture(scope="module")
+def toy_image(task_images, toy_task: Task) -> str:  # type: ignore[no-untyped-def]
+    return str(task_images.task(toy_task))
+
+
+def _ours(client, kind: str) -> list[object]:  # type: ignore[no-untyped-def]
+    filters = {"label": [SANDBOX_LABEL, f"{OWNER_LABEL}={owner_label()}"]}
+    if kind == "containers":
+        return list(client.containers.list(all=True, filters=filters))
+    return list(client.volumes.list(filters=filters))
+
+
+@pytest.fixture
+def sandbox(docker_client, toy_image: str) -> Iterator[DockerSandbox]:  # type: ignore[no-untyped-def]
+    limits = DockerLimits(memory_bytes=256 << 20, pids=128, max_file_bytes=64 << 20)
+    with DockerSandbox(docker_client, toy_image, task_id="toy/add", limits=limits) as box:
+        yield box
+    assert _ours(docker_client, "containers") == []
+    assert _ours(docker_client, "volumes") == []
+
+
+def _alive(box: DockerSandbox) -> None:
+    assert box.exec("echo alive", 10).output == "alive\n"
+
+
+def test_tests_run_and_grade_inside_the_container(sandbox: DockerSandbox, toy_task: Task) -> None:
+    before = run_tests(toy_task, sandbox)
+    apply_gold(toy_task, sandbox)
+    after = run_tests(toy_task, sandbox)
+    assert not before.resolved and after.resolved
+    assert "+exports.add = (a, b) => a + b;" in final_patch(sandbox)
+
+
+def _process_count(box: DockerSandbox) -> int:
+    return int(box.exec("ls /proc | grep -c '^[0-9]'", 10).output)
+
+
+def test_a_fork_bomb_is_contained(sandbox: DockerSandbox) -> None:
+    started = time.monotonic()
+    result = sandbox.exec("bomb() { bomb | bomb & }; bomb; sleep 3", 8)
+    assert time.monotonic() - started < 15
+    assert "fork: retry: Resource temporarily unavailable" in result.output  # the pids limit bit
+    assert _process_count(sandbox) < 10  # init, sleep, and this probe
+    _alive(sandbox)
+
+
+def test_allocating_past_the_memory_limit_is_killed(sandbox: DockerSandbox) -> None:
+    hog = "node -e 'const a = []; for (;;) a.push(Buffer.alloc(32 << 20, 1))'"
+    result = sandbox.exec(hog, 60)
+    assert not result.timed_out
+    assert result.exit_code not in (0, None)
+    _alive(sandbox)
+
+
+def test_an_endless_loop_is_stopped_at_the_timeout(sandbox: DockerSandbox) -> None:
+    started = time.monotonic()
+    result = sandbox.exec("while true; do :; done", 2)
+    assert result.timed_out and result.exit_code is None
+    assert time.monotonic() - started < 8
+    _alive(sandbox)
+
+
+def test_writing_two_gigabytes_is_stopped_by_the_file_size_cap(sandbox: DockerSandbox) -> None:
+    result = sandbox.exec("head -c 2000000000 /dev/zero > big.bin", 60)
+    assert result.exit_code != 0
+    size = sandbox.exec("stat -c %s big.bin", 10).output.strip()
+    assert int(size) <= 64 << 20
+    _alive(sandbox)
+
+
+def test_a_tcp_connection_cannot_leave_the_container(sandbox: DockerSandbox) -> None:
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(1)
+        server.setblocking(False)
+        port = server.getsockname()[1]
+        probe = (
+            f"node -e \"require('net').connect({port}, '127.0.0.1')"
+            ".on('connect', () => { console.log('CONNECTED'); process.exit(0) })"
+            ".on('error', (e) => { console.log(e.code); process.exit(3) })\""
+        )
+        result = sandbox.exec(probe, 20)
+        with pytest.raises(BlockingIOError):
+            server.accept()
+    assert result.exit_code == 3 and "CONNECTED" not in result.output
+    interfaces = sandbox.exec("tail -n +3 /proc/net/dev | cut -d: -f1", 10).output.split()
+    assert interfaces == ["lo"]
+    _alive(sandbox)
+
+
+def test_the_root_filesystem_is_read_only(sandbox: DockerSandbox) -> None:
+    result = sandbox.exec("touch /usr/evil", 10)
+    assert result.exit_code != 0 and "Read-only file system" in result.output
+
+
+def test_the_workspace_survives_a_timed_out_command(sandbox: DockerSandbox) -> None:
+    sandbox.workspace.write_file("notes.txt", "kept\n")
+    assert sandbox.exec("sleep 60", 1).timed_out
+    assert sandbox.exec("cat notes.txt", 10).output == "kept\n"
+
+
+def test_background_children_do_not_outlive_their_command(sandbox: DockerSandbox) -> None:
+    assert sandbox.exec("(sleep 2; touch survivor) & echo started", 10).output == "started\n"
+    time.sleep(2.5)
+    assert not (Path(sandbox.workspace.root) / "survivor").exists()
+
+
+def test_reset_restores_the_base_state(sandbox: DockerSandbox) -> None:
+    sandbox.workspace.write_file("src/add.js", "broken")
+    sandbox.exec("touch made-inside", 10)
+    sandbox.reset()
+    assert sandbox.workspace.read_file("src/add.js", 1000, None, None) == "exports.add = (a, b) => a - b;\n"
+    assert sandbox.exec("git status --porcelain", 10).output == ""
+
+
+def test_a_link_made_inside_the_container_cannot_leak_host_files(sandbox: DockerSandbox) -> None:
+    sandbox.exec("ln -s /etc/passwd leak && ln -s /work/node_modules mods", 10)
+    from agentbench_ts.errors import ToolError
+
+    with pytest.raises(ToolError, match="outside"):
+        sandbox.workspace.read_file("leak", 1000, None, None)
+    with pytest.raises(ToolError, match="outside"):
+        sandbox.workspace.list_files("mods", 10)
+
+
+_ORPHAN = """
+import os, sys
+from agentbench_ts.sandbox.registry import docker_client
+from agentbench_ts.sandbox.docker_sandbox import DockerSandbox
+box = DockerSandbox(docker_client(), sys.argv[1], task_id="toy/orphan")
+print(box.container_id, flush=True)
+os.kill(os.getpid(), 9)
+"""
+
+
+def test_gc_removes_what_a_killed_run_left_behind(docker_client, toy_image: str) -> None:  # type: ignore[no-untyped-def]
+    done = subprocess.run(
+        [sys.executable, "-c", _ORPHAN, toy_image], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == -9
+    leftover = done.stdout.strip()
+    assert docker_client.containers.get(leftover).status == "running"
+    with DockerSandbox(docker_client, toy_image, task_id="toy/alive") as alive:
+        removed = collect_garbage(docker_client)
+        assert removed == (1, 1)
+        assert docker_client.containers.get(alive.container_id).status == "running"
+    assert not docker_client.containers.list(all=True, filters={"id": leftover})
+
+
+def test_image_tags_follow_content(tmp_path: Path) -> None:
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text("FROM scratch\n")
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "a.ts").write_text("1")
+    layer = ImageLayer("agentbench/t", dockerfile, context={"repo": repo}, build_args={"X": "1"})
+    tag = layer_tag(layer)
+    assert layer_tag(layer) == tag
+    (repo / "a.ts").write_text("2")
+    assert layer_tag(layer) != tag
+    assert layer_tag(
+        ImageLayer("agentbench/t", dockerfile, context={"repo": repo}, build_args={"X": "2"})
+    ) != layer_tag(layer)
+
+
+def test_a_second_build_reuses_the_image(task_images, toy_task: Task, docker_client) -> None:  # type: ignore[no-untyped-def]
+    from agentbench_ts.sandbox.docker_images import TaskImages
+
+    ref = task_images.task(toy_task)
+    created = docker_client.images.get(ref).attrs["Created"]
+    again = TaskImages(docker_client, task_images.config).task(toy_task)
+    assert again == ref
+    assert docker_client.images.get(ref).attrs["Created"] == created
