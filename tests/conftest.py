@@ -67,9 +67,9 @@ def _toolchain_installed() -> None:
         )
 
 
-def require_docker() -> bool:
-    """CI sets AGENTBENCH_REQUIRE_DOCKER=1 so that a missing daemon fails instead of skipping."""
-    return os.environ.get("AGENTBENCH_REQUIRE_DOCKER") == "1"
+def strict() -> bool:
+    """CI sets AGENTBENCH_STRICT=1: a missing Docker daemon or ripgrep then fails instead of skipping."""
+    return os.environ.get("AGENTBENCH_STRICT") == "1"
 
 
 @pytest.fixture(scope="session")
@@ -80,7 +80,7 @@ def docker_client():  # type: ignore[no-untyped-def]
     try:
         return connect()
     except SandboxError as exc:
-        if require_docker():
+        if strict():
             pytest.fail(f"Docker is required here but unavailable: {exc}")
         pytest.skip(f"no Docker daemon: {exc}")
 
@@ -111,3 +111,15 @@ def make_js_task(root: Path, task_id: str = "toy/add") -> Task:
         fail_to_pass=("adds small numbers",),
         pass_to_pass=("adding zero keeps the number",),
     )
+
+
+@pytest.fixture(scope="session")
+def ripgrep() -> str:
+    import shutil
+
+    found = shutil.which("rg")
+    if found is None:
+        if strict():
+            pytest.fail("ripgrep (rg) is required here but not installed")
+        pytest.skip("ripgrep (rg) is not installed")
+    return found

@@ -168,3 +168,65 @@ def test_huge_tool_output_is_truncated_with_a_marker(tmp_path: Path) -> None:
     )
     assert result.truncated
     assert len(result.output) < 1100 and "[truncated:" in result.output
+
+
+GREP_PATTERNS = [
+    "needle",
+    r"need\w+",
+    r"(?i)NEEDLE",
+    r"ne+dle\b",
+    r"^needle$",
+    r"(needle|haystack)",
+    r"x?needle(?=s)",
+    r"[nN]eedle",
+    r"\bneedles\b",
+]
+
+
+@pytest.mark.parametrize("pattern", GREP_PATTERNS)
+@pytest.mark.parametrize("glob", [None, "*.ts", "deep/*.ts"])
+def test_ripgrep_preselection_gives_exactly_the_python_results(
+    tmp_path: Path, ripgrep: str, pattern: str, glob: str | None
+) -> None:
+    files = {
+        "a.ts": "needle\nno\nneedles here\n",
+        "b.js": "NEEDLE\n",
+        "deep/c.ts": "xx needle yy\n",
+        "deep/z/d.ts": "needles\n",
+        "deep/e.txt": "haystack\n",
+        ".hidden/f.ts": "needle\n",
+        "node_modules/g.ts": "needle\n",
+        ".git/h": "needle\n",
+        "zz.ts": "nothing\n",
+        "late.bin": "needle\n\x00binary",
+    }
+    for rel, content in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(content)
+    (tmp_path / "linked.ts").symlink_to("a.ts")
+    plain = run_tool(
+        HostWorkspace(tmp_path),
+        ToolCall("grep", {"pattern": pattern, "glob": glob} if glob else {"pattern": pattern}),
+    )
+    fast = HostWorkspace(tmp_path, ToolLimits(ripgrep=ripgrep))
+    assert (
+        run_tool(
+            fast, ToolCall("grep", {"pattern": pattern, "glob": glob} if glob else {"pattern": pattern})
+        ).output
+        == plain.output
+    )
+
+
+def test_grep_really_asks_ripgrep_when_it_is_configured(tmp_path: Path, ripgrep: str) -> None:
+    calls = tmp_path / "calls"
+    spy = tmp_path / "rg-spy"
+    spy.write_text(f'#!/bin/sh\necho called >> {calls}\nexec {ripgrep} "$@"\n')
+    spy.chmod(0o755)
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "a.ts").write_text("needle\n")
+    result = run_tool(
+        HostWorkspace(repo, ToolLimits(ripgrep=str(spy))), ToolCall("grep", {"pattern": "needle"})
+    )
+    assert result.output == "a.ts:1: needle"
+    assert calls.read_text() == "called\n"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import signal
 import sys
 import threading
@@ -27,6 +28,7 @@ from agentbench_ts.sandbox.config import SandboxConfig
 from agentbench_ts.sandbox.registry import SANDBOX_KINDS, sandbox_factory
 from agentbench_ts.tasks.suite import load_suite
 from agentbench_ts.tasks.validate import validate_tasks
+from agentbench_ts.tools.workspace import ToolLimits
 from agentbench_ts.traces.records import EpisodeRecord
 from agentbench_ts.traces.store import TraceStore
 
@@ -68,7 +70,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def _sandbox_config(args: argparse.Namespace) -> SandboxConfig:
     path = os.environ.get("PATH", "/usr/bin:/bin")
-    return SandboxConfig(kind=args.sandbox, path_env=path, images=image_config(args))
+    tools = ToolLimits(ripgrep=shutil.which("rg", path=path))
+    return SandboxConfig(kind=args.sandbox, path_env=path, tool_limits=tools, images=image_config(args))
 
 
 def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:

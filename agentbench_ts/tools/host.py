@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import fnmatch
 import os
-import time
 from pathlib import Path
-
-import regex
 
 from agentbench_ts.errors import ToolError
 from agentbench_ts.tools.files import is_binary, walk_files
+from agentbench_ts.tools.grep import grep_tree
 from agentbench_ts.tools.paths import display_path, resolve_inside
 from agentbench_ts.tools.workspace import ToolLimits
 
@@ -73,56 +70,10 @@ class HostWorkspace:
         return text
 
     def grep(self, pattern: str, rel_dir: str, max_matches: int, glob: str | None) -> str:
-        if len(pattern) > self.limits.max_pattern_chars:
-            raise ToolError(
-                f"pattern is {len(pattern)} characters; the limit is {self.limits.max_pattern_chars}"
-            )
-        try:
-            compiled = regex.compile(pattern, regex.MULTILINE)
-        except regex.error as exc:
-            raise ToolError(f"invalid regular expression: {exc}") from exc
-        deadline = time.monotonic() + self.limits.grep_timeout_s
-        matches: list[str] = []
-        try:
-            for path in walk_files(self._directory(rel_dir), self.limits.skip_dirs):
-                shown = display_path(self.root, path)
-                if glob and not _glob_matches(shown, glob):
-                    continue
-                if not self._greppable(path):
-                    continue
-                matches += self._grep_file(compiled, path, shown, deadline, max_matches - len(matches))
-                if len(matches) >= max_matches:
-                    matches.append(f"[truncated: stopped at {max_matches} matches]")
-                    break
-        except TimeoutError as exc:
-            raise ToolError(
-                f"grep gave up after {self.limits.grep_timeout_s:.0f}s; simplify the pattern"
-            ) from exc
-        return "\n".join(matches) if matches else "(no matches)"
-
-    def _greppable(self, path: Path) -> bool:
-        try:
-            if path.is_symlink() or path.stat().st_size > self.limits.max_grep_file_bytes:
-                return False
-            return not is_binary(path)
-        except OSError:
-            return False
-
-    def _grep_file(
-        self, compiled: regex.Pattern[str], path: Path, shown: str, deadline: float, budget: int
-    ) -> list[str]:
-        text = path.read_text(encoding="utf-8", errors="replace")
-        if not compiled.search(text, timeout=max(deadline - time.monotonic(), 0.001)):
-            return []
-        found: list[str] = []
-        width = self.limits.max_grep_line_chars
-        for number, line in enumerate(text.splitlines(), start=1):
-            if compiled.search(line, timeout=max(deadline - time.monotonic(), 0.001)):
-                cut = line if len(line) <= width else line[:width] + " [line truncated]"
-                found.append(f"{shown}:{number}: {cut}")
-                if len(found) == budget:
-                    break
-        return found
+        directory = self._directory(rel_dir)
+        return grep_tree(
+            self.root, directory, pattern, max_matches=max_matches, glob=glob, limits=self.limits
+        )
 
     def write_file(self, rel_path: str, content: str) -> str:
         if len(content) > self.limits.max_write_chars:
@@ -136,8 +87,3 @@ class HostWorkspace:
         data = content.encode("utf-8", errors="surrogatepass")
         path.write_bytes(data)
         return f"wrote {len(data)} bytes to {rel_path}"
-
-
-def _glob_matches(rel_path: str, glob: str) -> bool:
-    target = rel_path if "/" in glob else rel_path.rsplit("/", 1)[-1]
-    return fnmatch.fnmatchcase(target, glob)

@@ -36,7 +36,6 @@ def resolve_inside(root: Path, rel_path: object, *, max_chars: int, protect_git:
     return resolved
 
 
-def display_path(root: Path, path: Path) -> str:
-    """The path as the model should see it: relative to the root, with forward slashes."""
-    rel = path.relative_to(os.path.realpath(root)).as_posix()
-    return rel or "."
+def display_path(real_root: Path, path: Path) -> str:
+    """The path as the model should see it: relative to the (already resolved) root."""
+    return path.relative_to(real_root).as_posix() or "."

@@ -18,6 +18,8 @@ class ToolLimits:
     max_grep_file_bytes: int = 2_000_000
     grep_timeout_s: float = 10.0
     skip_dirs: tuple[str, ...] = (".git", "node_modules")
+    ripgrep: str | None = None
+    """A ripgrep binary to preselect files for grep (same results, faster); None: pure Python."""
 
 
 @dataclass(frozen=True)
