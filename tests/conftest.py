@@ -97,6 +97,13 @@ def task_images(docker_client):  # type: ignore[no-untyped-def]
     return TaskImages(docker_client, config)
 
 
+@pytest.fixture(scope="session")
+def workspace_copies(docker_client, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    from agentbench_ts.sandbox.docker_workspace import WorkspaceCopies
+
+    return WorkspaceCopies(docker_client, tmp_path_factory.mktemp("docker-workspaces"))
+
+
 def make_js_task(root: Path, task_id: str = "toy/add") -> Task:
     repo = write_tree(root / "repo", {"src/add.js": BUGGY_ADD, "test/add.test.js": ADD_TESTS})
     gold = write_tree(root / "gold", {"src/add.js": FIXED_ADD})

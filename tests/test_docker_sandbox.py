@@ -35,20 +35,20 @@ def toy_image(task_images, toy_task: Task) -> str:  # type: ignore[no-untyped-de
     return str(task_images.task(toy_task))
 
 
-def _ours(client, kind: str) -> list[object]:  # type: ignore[no-untyped-def]
+def _our_containers(client) -> list[object]:  # type: ignore[no-untyped-def]
     filters = {"label": [SANDBOX_LABEL, f"{OWNER_LABEL}={owner_label()}"]}
-    if kind == "containers":
-        return list(client.containers.list(all=True, filters=filters))
-    return list(client.volumes.list(filters=filters))
+    return list(client.containers.list(all=True, filters=filters))
 
 
 @pytest.fixture
-def sandbox(docker_client, toy_image: str) -> Iterator[DockerSandbox]:  # type: ignore[no-untyped-def]
+def sandbox(docker_client, workspace_copies, toy_image: str) -> Iterator[DockerSandbox]:  # type: ignore[no-untyped-def]
     limits = DockerLimits(memory_bytes=256 << 20, pids=128, max_file_bytes=64 << 20)
-    with DockerSandbox(docker_client, toy_image, task_id="toy/add", limits=limits) as box:
+    with DockerSandbox(
+        docker_client, toy_image, workspaces=workspace_copies, task_id="toy/add", limits=limits
+    ) as box:
         yield box
-    assert _ours(docker_client, "containers") == []
-    assert _ours(docker_client, "volumes") == []
+    assert _our_containers(docker_client) == []
+    assert list((workspace_copies.root / "episodes").iterdir()) == []
 
 
 def _alive(box: DockerSandbox) -> None:
@@ -134,7 +134,7 @@ def test_the_workspace_survives_a_timed_out_command(sandbox: DockerSandbox) -> N
 def test_background_children_do_not_outlive_their_command(sandbox: DockerSandbox) -> None:
     assert sandbox.exec("(sleep 2; touch survivor) & echo started", 10).output == "started\n"
     time.sleep(2.5)
-    assert not (Path(sandbox.workspace.root) / "survivor").exists()
+    assert not (sandbox.workspace.root / "survivor").exists()
 
 
 def test_reset_restores_the_base_state(sandbox: DockerSandbox) -> None:
@@ -157,25 +157,30 @@ def test_a_link_made_inside_the_container_cannot_leak_host_files(sandbox: Docker
 
 _ORPHAN = """
 import os, sys
+from pathlib import Path
 from agentbench_ts.sandbox.registry import docker_client
 from agentbench_ts.sandbox.docker_sandbox import DockerSandbox
-box = DockerSandbox(docker_client(), sys.argv[1], task_id="toy/orphan")
+from agentbench_ts.sandbox.docker_workspace import WorkspaceCopies
+client = docker_client()
+copies = WorkspaceCopies(client, Path(sys.argv[2]))
+box = DockerSandbox(client, sys.argv[1], workspaces=copies, task_id="toy/orphan")
 print(box.container_id, flush=True)
 os.kill(os.getpid(), 9)
 """
 
 
-def test_gc_removes_what_a_killed_run_left_behind(docker_client, toy_image: str) -> None:  # type: ignore[no-untyped-def]
-    done = subprocess.run(
-        [sys.executable, "-c", _ORPHAN, toy_image], capture_output=True, text=True, check=False
-    )
-    assert done.returncode == -9
+def test_gc_removes_what_a_killed_run_left_behind(docker_client, workspace_copies, toy_image: str) -> None:  # type: ignore[no-untyped-def]
+    root = workspace_copies.root
+    argv = [sys.executable, "-c", _ORPHAN, toy_image, str(root)]
+    done = subprocess.run(argv, capture_output=True, text=True, check=False)
+    assert done.returncode == -9, done.stderr
     leftover = done.stdout.strip()
     assert docker_client.containers.get(leftover).status == "running"
-    with DockerSandbox(docker_client, toy_image, task_id="toy/alive") as alive:
-        removed = collect_garbage(docker_client)
-        assert removed == (1, 1)
+    assert len(list((root / "episodes").iterdir())) == 1
+    with DockerSandbox(docker_client, toy_image, workspaces=workspace_copies, task_id="toy/alive") as alive:
+        assert collect_garbage(docker_client, root) == (1, 1)
         assert docker_client.containers.get(alive.container_id).status == "running"
+        assert alive.exec("echo alive", 10).output == "alive\n"
     assert not docker_client.containers.list(all=True, filters={"id": leftover})
 
 

@@ -40,7 +40,8 @@ def hostile_workspace(request: pytest.FixtureRequest, layout: Path) -> Iterator[
         fail_to_pass=("-",),
     )
     image = request.getfixturevalue("task_images").task(task)
-    with DockerSandbox(request.getfixturevalue("docker_client"), image, task_id=task.task_id) as box:
+    client, copies = request.getfixturevalue("docker_client"), request.getfixturevalue("workspace_copies")
+    with DockerSandbox(client, image, workspaces=copies, task_id=task.task_id) as box:
         outside = box.workspace.root.parent / "outside"
         shutil.copytree(layout.parent / "outside", outside)
         try:

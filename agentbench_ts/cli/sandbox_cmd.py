@@ -17,7 +17,7 @@ def add_sandbox_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser
     build.add_argument("suite", type=Path)
     build.add_argument("--rebuild", action="store_true")
     add_image_flags(build)
-    gc = commands.add_parser("gc", help="remove sandbox containers and volumes of dead runs")
+    gc = commands.add_parser("gc", help="remove sandbox containers and workspace copies of dead runs")
     gc.add_argument("--all", action="store_true", help="also those of runs still alive")
 
 
@@ -50,6 +50,6 @@ def run_sandbox_command(args: argparse.Namespace) -> int:
         for task in load_suite(args.suite):
             print(f"{task.task_id}: {images.task(task)}")
     else:
-        containers, volumes = collect_garbage(client, everything=args.all)
-        print(f"removed {containers} containers and {volumes} volumes")
+        containers, copies = collect_garbage(client, config.workspaces, everything=args.all)
+        print(f"removed {containers} containers and {copies} workspace copies")
     return 0

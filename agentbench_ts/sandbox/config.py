@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,6 +27,8 @@ class ImageConfig:
     node_image: str | None = None
     """A registry image (e.g. node:20-bookworm-slim) to build the base from; None: the offline base."""
     rebuild: bool = False
+    workspaces: Path = field(default_factory=lambda: Path(tempfile.gettempdir()) / "agentbench-docker")
+    """Where pristine repositories and per-episode copies live (must be visible to the daemon)."""
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,10 @@
 """DockerSandbox: one container per episode, no network, CPU/memory/pids limits, read-only root.
 
-The repository lives in a Docker volume populated from the task image. The file tools run on
-this machine against the volume's directory (same confinement as LocalSandbox, no `docker exec`
-per call); commands run in the container. A command past its deadline takes the container
-with it: a fresh one is started on the same volume, so the workspace survives and nothing else does.
+The repository is a private host-side copy of the task image's /work/repo, bind-mounted into
+the container. The file tools run on this machine against it (same confinement as LocalSandbox,
+no `docker exec` per call); commands run in the container as the calling user, so everything
+they write can be read and removed here. A command past its deadline takes the container with
+it: a fresh one is started on the same copy, so the workspace survives and nothing else does.
 """
 
 from __future__ import annotations
@@ -23,13 +24,13 @@ from agentbench_ts.errors import SandboxError
 from agentbench_ts.sandbox.base import ExecResult
 from agentbench_ts.sandbox.config import DockerLimits
 from agentbench_ts.sandbox.docker_exec import exec_in_container
+from agentbench_ts.sandbox.docker_workspace import REPO_DIR, WorkspaceCopies
 from agentbench_ts.tools.host import HostWorkspace
 from agentbench_ts.tools.workspace import ToolLimits
 
 SANDBOX_LABEL = "agentbench.sandbox"
 OWNER_LABEL = "agentbench.owner"
 TASK_LABEL = "agentbench.task"
-REPO_DIR = "/work/repo"
 
 
 def owner_label() -> str:
@@ -45,18 +46,20 @@ class DockerSandbox:
         client: DockerClient,
         image: str,
         *,
+        workspaces: WorkspaceCopies,
         task_id: str = "",
         limits: DockerLimits | None = None,
         tool_limits: ToolLimits | None = None,
     ) -> None:
         self._client = client
+        self._workspaces = workspaces
         self._image = image
         self._limits = limits or DockerLimits()
         self._tool_limits = tool_limits
         self._labels = {SANDBOX_LABEL: "1", OWNER_LABEL: owner_label(), TASK_LABEL: task_id}
         self._name = f"agentbench-{uuid.uuid4().hex[:12]}"
         self._container: Container | None = None
-        self._volume: str | None = None
+        self._repo: Path | None = None
         try:
             self._start()
         except BaseException:
@@ -64,15 +67,9 @@ class DockerSandbox:
             raise
 
     def _start(self) -> None:
-        self._volume = self._client.volumes.create(name=f"{self._name}-repo", labels=self._labels).name
+        self._repo = self._workspaces.new_episode(self._image)
+        self._workspace = HostWorkspace(self._repo, self._tool_limits)
         self._container = self._run_container()
-        mountpoint = Path(self._client.volumes.get(self._volume).attrs["Mountpoint"])
-        if not os.access(mountpoint, os.R_OK | os.W_OK):
-            raise SandboxError(
-                f"the workspace volume {mountpoint} is not readable here: DockerSandbox needs a local "
-                "Docker daemon whose volumes this user can access (run as root or in the docker group)"
-            )
-        self._workspace = HostWorkspace(mountpoint, self._tool_limits)
 
     def _run_container(self) -> Container:
         limits = self._limits
@@ -90,10 +87,11 @@ class DockerSandbox:
                 pids_limit=limits.pids,
                 read_only=True,
                 tmpfs={"/tmp": f"rw,exec,size={limits.tmpfs_bytes}"},
-                mounts=[Mount(REPO_DIR, self._volume, type="volume")],
+                mounts=[Mount(REPO_DIR, str(self._repo), type="bind")],
                 working_dir=REPO_DIR,
+                user=f"{os.getuid()}:{os.getgid()}",
+                environment={"HOME": "/tmp"},
                 cap_drop=["ALL"],
-                cap_add=["CHOWN", "DAC_OVERRIDE", "FOWNER", "KILL", "SETGID", "SETUID"],
                 security_opt=["no-new-privileges"],
                 labels=self._labels,
             )
@@ -138,10 +136,9 @@ class DockerSandbox:
 
     def _teardown(self) -> None:
         self._remove_container()
-        if self._volume is not None:
-            with contextlib.suppress(NotFound):
-                self._client.volumes.get(self._volume).remove(force=True)
-            self._volume = None
+        if self._repo is not None:
+            self._workspaces.remove(self._repo)
+            self._repo = None
 
     def close(self) -> None:
         self._teardown()

@@ -46,14 +46,17 @@ def docker_client() -> DockerClient:
 def _docker(config: SandboxConfig) -> SandboxFactory:
     from agentbench_ts.sandbox.docker_images import TaskImages  # noqa: PLC0415
     from agentbench_ts.sandbox.docker_sandbox import DockerSandbox  # noqa: PLC0415
+    from agentbench_ts.sandbox.docker_workspace import WorkspaceCopies  # noqa: PLC0415
 
     client = docker_client()
     images = TaskImages(client, config.images)
+    workspaces = WorkspaceCopies(client, config.images.workspaces)
 
     def build(task: Task) -> Sandbox:
         return DockerSandbox(
             client,
             images.task(task),
+            workspaces=workspaces,
             task_id=task.task_id,
             limits=config.docker_limits,
             tool_limits=config.tool_limits,
