@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -68,3 +69,35 @@ def test_sigkill_mid_run_then_resume_gives_one_record_per_task(tmp_path: Path) -
     assert all(r.outcome == "resolved" for r in records)
     assert len({r.run_id for r in records}) == 1
     assert f"resolved         {TASKS}/{TASKS}" in done.stdout
+
+
+@pytest.mark.docker
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_an_interrupted_docker_run_leaves_no_container_behind(
+    tmp_path: Path, docker_client, task_images, sig: int
+) -> None:  # type: ignore[no-untyped-def]
+    suite = _slow_suite(tmp_path / "suite")
+    episodes = tmp_path / "agentbench-docker" / "episodes"  # the default workspaces folder under TMPDIR
+    args = _agentbench(
+        "run",
+        "--suite",
+        str(suite),
+        "--model",
+        "oracle",
+        "--sandbox",
+        "docker",
+        "--out",
+        str(tmp_path / "run"),
+    )
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    owner = {"label": f"agentbench.owner={socket.gethostname()}:{proc.pid}"}
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not docker_client.containers.list(filters=owner):
+        time.sleep(0.05)
+    assert docker_client.containers.list(filters=owner), "no sandbox container appeared"
+    assert list(episodes.glob(f"{proc.pid}-*")), "no workspace copy appeared"
+    proc.send_signal(sig)
+    proc.wait(timeout=60)
+    assert docker_client.containers.list(all=True, filters=owner) == []
+    assert list(episodes.glob(f"{proc.pid}-*")) == []
