@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import subprocess
+import threading
 import time
 import traceback
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,6 +18,7 @@ from agentbench_ts.agent.config import AgentConfig
 from agentbench_ts.agent.loop import EpisodeResult, run_episode
 from agentbench_ts.agent.record import outcome_of, steps_and_metrics
 from agentbench_ts.models.base import ModelFactory
+from agentbench_ts.models.options import ModelOptions
 from agentbench_ts.sandbox.registry import SandboxFactory
 from agentbench_ts.tasks.task import Task
 from agentbench_ts.traces.records import EpisodeRecord, RunInfo
@@ -31,6 +34,8 @@ class RunConfig:
     samples: int = 1
     seed: int = 0
     agent: AgentConfig = field(default_factory=AgentConfig)
+    model_options: ModelOptions = field(default_factory=ModelOptions)
+    concurrency: int = 1
     command: tuple[str, ...] = ()
 
 
@@ -50,6 +55,7 @@ def new_run_info(config: RunConfig, tasks: list[Task]) -> RunInfo:
         run_id=f"{config.out_dir.name}-{uuid.uuid4().hex[:8]}",
         created_at=_now(),
         model=config.model,
+        sampling=config.model_options.model_dump(mode="json"),
         suite=config.suite,
         task_ids=[task.task_id for task in tasks],
         samples=config.samples,
@@ -70,6 +76,7 @@ def run_one(
     make_sandbox: SandboxFactory,
     *,
     agent: AgentConfig,
+    cancel: threading.Event | None = None,
 ) -> EpisodeRecord:
     """One episode; any failure of the harness becomes an 'error' record, never a crashed run."""
     started_at, started = _now(), time.monotonic()
@@ -79,7 +86,7 @@ def run_one(
         model_name = model.name
         sandbox = make_sandbox(task)
         try:
-            result = run_episode(task, model, sandbox, agent)
+            result = run_episode(task, model, sandbox, agent, cancel)
         finally:
             sandbox.close()
     except Exception as exc:
@@ -120,13 +127,31 @@ def run_tasks(
     make_sandbox: SandboxFactory,
     on_episode: Callable[[EpisodeRecord, int, int], None] | None = None,
 ) -> TraceStore:
-    """Run every (task, sample) not yet in config.out_dir; return the store holding all of them."""
+    """Run every (task, sample) not yet in config.out_dir, config.concurrency at a time.
+
+    Records are appended as episodes finish. On an interrupt the episodes in flight stop at their
+    next step, close their sandboxes and are not recorded, so a resumed run does them again.
+    """
     store = TraceStore(config.out_dir)
     info = store.open(new_run_info(config, tasks))
     todo = pending_episodes(tasks, config.samples, store.finished())
-    for done, (task, sample) in enumerate(todo, start=1):
-        record = run_one(info, task, sample, make_model, make_sandbox, agent=config.agent)
-        store.append(record)
-        if on_episode:
-            on_episode(record, done, len(todo))
+    cancel = threading.Event()
+    pool = ThreadPoolExecutor(max_workers=max(config.concurrency, 1), thread_name_prefix="episode")
+    try:
+        futures = [
+            pool.submit(
+                run_one, info, task, sample, make_model, make_sandbox, agent=config.agent, cancel=cancel
+            )
+            for task, sample in todo
+        ]
+        for done, future in enumerate(as_completed(futures), start=1):
+            record = future.result()
+            store.append(record)
+            if on_episode:
+                on_episode(record, done, len(todo))
+    except BaseException:
+        cancel.set()
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
     return store

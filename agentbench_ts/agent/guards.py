@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 from agentbench_ts.agent.config import AgentConfig
@@ -10,14 +11,17 @@ from agentbench_ts.traces.records import StopReason
 
 
 class Guards:
-    def __init__(self, config: AgentConfig) -> None:
+    def __init__(self, config: AgentConfig, cancel: threading.Event | None = None) -> None:
         self._config = config
+        self._cancel = cancel
         self._deadline = time.monotonic() + config.max_wall_s
         self._last_call: str | None = None
         self._repeats = 0
         self._protocol_errors_in_a_row = 0
 
     def before_step(self, steps_taken: int) -> StopReason | None:
+        if self._cancel is not None and self._cancel.is_set():
+            return "cancelled"
         if steps_taken >= self._config.max_steps:
             return "max_steps"
         if time.monotonic() >= self._deadline:

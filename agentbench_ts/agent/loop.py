@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 from agentbench_ts.agent.config import AgentConfig
@@ -39,10 +40,12 @@ def initial_messages(task: Task) -> list[ChatMessage]:
     return [{"role": "system", "content": system_prompt()}, {"role": "user", "content": task.instructions}]
 
 
-def run_episode(task: Task, model: Model, sandbox: Sandbox, config: AgentConfig) -> EpisodeResult:
+def run_episode(
+    task: Task, model: Model, sandbox: Sandbox, config: AgentConfig, cancel: threading.Event | None = None
+) -> EpisodeResult:
     messages = initial_messages(task)
     steps: list[Step] = []
-    guards = Guards(config)
+    guards = Guards(config, cancel)
     tests = TestDriver(task, sandbox, config.test_policy)
     error: str | None = None
     while True:

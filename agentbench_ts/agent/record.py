@@ -25,6 +25,7 @@ _OUTCOME_BY_STOP: dict[StopReason, Outcome] = {
     "wall_time": "timeout",
     "model_error": "error",
     "harness_error": "error",
+    "cancelled": "error",
 }
 
 
@@ -44,6 +45,7 @@ def step_record(step: Step) -> StepRecord:
         prompt_tokens=completion.usage.prompt_tokens,
         completion_tokens=completion.usage.completion_tokens,
         latency_s=completion.latency_s,
+        retries=completion.retries,
         action=parsed.action.to_dict() if parsed.action else None,
         parse_error=ParseErrorRecord(kind=parsed.error.kind.value, detail=parsed.error.detail)
         if parsed.error
@@ -72,6 +74,7 @@ def episode_metrics(steps: list[StepRecord], test_runs: int) -> EpisodeMetrics:
         test_runs=test_runs,
         prompt_tokens=sum(s.prompt_tokens or 0 for s in steps),
         completion_tokens=sum(s.completion_tokens or 0 for s in steps),
+        model_retries=sum(s.retries for s in steps),
     )
 
 

@@ -26,6 +26,7 @@ class Completion:
     finish_reason: str | None = "stop"
     usage: Usage = Usage()
     latency_s: float = 0.0
+    retries: int = 0
 
 
 class Model(Protocol):

@@ -20,6 +20,7 @@ StopReason = Literal[
     "protocol_errors",
     "model_error",
     "harness_error",
+    "cancelled",
 ]
 
 
@@ -46,6 +47,7 @@ class StepRecord(_Record):
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
     latency_s: float = 0.0
+    retries: int = 0
     action: dict[str, Any] | None = Field(default=None, description="the parsed action, if any")
     parse_error: ParseErrorRecord | None = None
     tool_result: ToolResultRecord | None = None
@@ -64,6 +66,7 @@ class EpisodeMetrics(_Record):
     test_runs: int
     prompt_tokens: int
     completion_tokens: int
+    model_retries: int = 0
 
 
 class EpisodeRecord(_Record):

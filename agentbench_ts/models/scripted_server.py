@@ -1,0 +1,188 @@
+"""A small OpenAI-compatible chat server on loopback that replies from a Python policy.
+
+It stands in for vLLM where none can run (tests, dry runs of research code): the real `openai`
+client talks to it over HTTP. It can inject latency, 500s, 429s, malformed bodies and dropped
+connections, and it answers /v1/models and /v1/load_lora_adapter like vLLM does.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Literal
+
+Policy = Callable[[list[dict[str, Any]]], str]
+"""Reply content for the messages of one request."""
+
+
+@dataclass(frozen=True)
+class Fault:
+    kind: Literal["status", "malformed", "drop"]
+    status: int = 500
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    protocol_version = "HTTP/1.1"  # keep-alive, as clients expect from a real server
+    disable_nagle_algorithm = True  # else headers and body wait out the peer's delayed ACK (40 ms)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def _send(self, status: int, body: bytes, content_type: str = "application/json") -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _json(self, status: int, payload: object) -> None:
+        self._send(status, json.dumps(payload).encode())
+
+    def do_GET(self) -> None:
+        if self.path.rstrip("/") == "/v1/models":
+            names = sorted(self.server.owner.models)
+            self._json(200, {"object": "list", "data": [{"id": n, "object": "model"} for n in names]})
+        else:
+            self._json(404, {"error": {"message": f"no route {self.path}"}})
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length", "0"))
+        try:
+            body = json.loads(self.rfile.read(length) or b"{}")
+        except json.JSONDecodeError:
+            self._json(400, {"error": {"message": "request body is not JSON"}})
+            return
+        if self.path == "/v1/load_lora_adapter":
+            self.server.owner.models.add(body["lora_name"])
+            self._send(200, b"Success", "text/plain")
+        elif self.path == "/v1/chat/completions":
+            self._chat(body)
+        else:
+            self._json(404, {"error": {"message": f"no route {self.path}"}})
+
+    def _chat(self, body: dict[str, Any]) -> None:
+        owner = self.server.owner
+        fault = owner.next_fault()  # also counts the call
+        time.sleep(owner.latency_s)
+        if fault is not None:
+            self._fault(fault)
+            return
+        if body.get("model") not in owner.models:
+            self._json(404, {"error": {"message": f"model {body.get('model')!r} does not exist"}})
+            return
+        content = owner.policy(body["messages"])
+        owner.record(body)
+        message: dict[str, Any] = {"role": "assistant", "content": content}
+        if body.get("tools"):
+            message = _as_tool_call(content)
+        usage = {
+            "prompt_tokens": len(json.dumps(body["messages"])) // 4,
+            "completion_tokens": len(content) // 4,
+        }
+        usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
+        self._json(
+            200,
+            {
+                "id": f"chatcmpl-{uuid.uuid4().hex}",
+                "object": "chat.completion",
+                "created": int(time.time()),
+                "model": body["model"],
+                "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
+                "usage": usage,
+            },
+        )
+
+    def _fault(self, fault: Fault) -> None:
+        if fault.kind == "status":
+            self._json(fault.status, {"error": {"message": f"injected {fault.status}"}})
+        elif fault.kind == "malformed":
+            self._send(200, b'{"id": "chatcmpl-broken", "choices": [')
+        else:
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+
+
+def _as_tool_call(content: str) -> dict[str, Any]:
+    """What a server with native tool calling returns for an action the policy wrote as JSON."""
+    try:
+        action = json.loads(content)
+        name = action["name"] if action["type"] == "tool_call" else "final"
+        arguments = (
+            action["args"]
+            if action["type"] == "tool_call"
+            else {k: v for k, v in action.items() if k != "type"}
+        )
+    except (json.JSONDecodeError, KeyError, TypeError):
+        return {"role": "assistant", "content": content}
+    call = {
+        "id": f"call_{uuid.uuid4().hex[:8]}",
+        "type": "function",
+        "function": {"name": name, "arguments": json.dumps(arguments)},
+    }
+    return {"role": "assistant", "content": None, "tool_calls": [call]}
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 1024  # the default backlog (5) drops connections from many clients at once
+    owner: ScriptedChatServer
+
+
+class ScriptedChatServer:
+    """Serves `policy` at http://127.0.0.1:<port>/v1 until stopped (or the `with` block ends)."""
+
+    def __init__(
+        self,
+        policy: Policy,
+        *,
+        models: Sequence[str] = ("scripted",),
+        latency_s: float = 0.0,
+        faults: Sequence[Fault] = (),
+        port: int = 0,
+    ) -> None:
+        self.policy = policy
+        self.models = set(models)
+        self.latency_s = latency_s
+        self._faults = list(faults)
+        self._lock = threading.Lock()
+        self.requests: list[dict[str, Any]] = []
+        """Bodies of the chat requests answered normally."""
+        self.calls = 0
+        """Chat requests received, faulted or not."""
+        self._http = _Server(("127.0.0.1", port), _Handler)
+        self._http.owner = self
+        self._thread = threading.Thread(target=self._http.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self._http.server_address[1]}/v1"
+
+    def next_fault(self) -> Fault | None:
+        with self._lock:
+            self.calls += 1
+            return self._faults.pop(0) if self._faults else None
+
+    def record(self, body: dict[str, Any]) -> None:
+        with self._lock:
+            self.requests.append(body)
+
+    def start(self) -> ScriptedChatServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._http.shutdown()
+        self._http.server_close()
+
+    def __enter__(self) -> ScriptedChatServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
