@@ -9,7 +9,6 @@ from __future__ import annotations
 import shutil
 import subprocess
 import tempfile
-import threading
 from pathlib import Path
 
 from agentbench_ts.errors import SandboxError
@@ -35,32 +34,6 @@ def init_base_commit(repo: Path) -> None:
             raise SandboxError(f"{' '.join(argv)} failed in {repo}: {done.stderr.strip()}")
 
 
-class PristineRepos:
-    """One committed copy of each task repository, made once, from which episodes are copied.
-
-    Copying a folder that already holds its base commit is cheaper than running git for every
-    episode; with many episodes in flight the difference is most of the set-up time.
-    """
-
-    def __init__(self) -> None:
-        self._root = Path(tempfile.mkdtemp(prefix="agentbench-pristine-"))
-        self._made: dict[Path, Path] = {}
-        self._lock = threading.Lock()
-
-    def get(self, source: Path) -> Path:
-        key = source.resolve()
-        with self._lock:
-            if key not in self._made:
-                copy = self._root / str(len(self._made))
-                shutil.copytree(source, copy, symlinks=True)
-                init_base_commit(copy)
-                self._made[key] = copy
-            return self._made[key]
-
-    def close(self) -> None:
-        shutil.rmtree(self._root, ignore_errors=True)
-
-
 class LocalSandbox:
     """Implements `Sandbox` with a temporary directory: <tmp>/repo, plus <tmp>/node_modules."""
 
@@ -72,12 +45,10 @@ class LocalSandbox:
         path_env: str,
         tool_limits: ToolLimits | None = None,
         max_output_bytes: int = 1_000_000,
-        pristine: PristineRepos | None = None,
     ) -> None:
         if not source_repo.is_dir():
             raise SandboxError(f"task repository {source_repo} does not exist")
         self._source = source_repo
-        self._pristine = pristine
         self._root = Path(tempfile.mkdtemp(prefix="agentbench-"))
         self._repo = self._root / "repo"
         self._max_output_bytes = max_output_bytes
@@ -104,9 +75,6 @@ class LocalSandbox:
 
     def _populate(self) -> None:
         (self._root / "home").mkdir(exist_ok=True)
-        if self._pristine is not None:
-            shutil.copytree(self._pristine.get(self._source), self._repo, symlinks=True)
-            return
         shutil.copytree(self._source, self._repo, symlinks=True)
         init_base_commit(self._repo)
 

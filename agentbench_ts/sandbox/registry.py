@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import atexit
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from agentbench_ts.errors import SandboxError
 from agentbench_ts.sandbox.base import Sandbox
 from agentbench_ts.sandbox.config import SandboxConfig
-from agentbench_ts.sandbox.local import LocalSandbox, PristineRepos
+from agentbench_ts.sandbox.local import LocalSandbox
 from agentbench_ts.tasks.task import Task
 
 if TYPE_CHECKING:
@@ -19,16 +18,12 @@ SandboxFactory = Callable[[Task], Sandbox]
 
 
 def _local(config: SandboxConfig) -> SandboxFactory:
-    pristine = PristineRepos()
-    atexit.register(pristine.close)
-
     def build(task: Task) -> Sandbox:
         return LocalSandbox(
             task.repo_dir,
             task.toolchain_dir,
             path_env=config.path_env,
             tool_limits=config.tool_limits,
-            pristine=pristine,
         )
 
     return build
