@@ -117,3 +117,34 @@ def test_an_episode_record_holds_the_trace_fields(
     assert record.final_tests is not None and record.final_tests.tests["adds small numbers"] == "pass"
     assert record.patch.startswith("diff --git a/src/add.js b/src/add.js")
     assert record.metrics.tool_calls == {"list_files": 1, "read_file": 1, "write_file": 1}
+
+
+def test_an_interrupted_concurrent_run_records_only_finished_episodes_and_resumes(
+    tmp_path: Path, js_task: Task, make_sandbox: SandboxFactory
+) -> None:
+    import time
+
+    from agentbench_ts.models import ReplayModel, oracle_actions
+
+    class SlowOracle(ReplayModel):
+        def complete(self, messages):  # type: ignore[no-untyped-def]
+            time.sleep(0.2)
+            return super().complete(messages)
+
+    tasks = _copies(js_task, 6)
+
+    def slow(task: Task) -> SlowOracle:
+        return SlowOracle([a.to_json() for a in oracle_actions(task)])
+
+    def interrupt(record, done, total):  # type: ignore[no-untyped-def]
+        raise KeyboardInterrupt
+
+    config = RunConfig(out_dir=tmp_path / "run", suite="toy", model="oracle", concurrency=3)
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        run_tasks(config, tasks, slow, make_sandbox, interrupt)
+    assert time.monotonic() - started < 4, "episodes in flight should stop at their next step"
+    recorded = list(TraceStore(tmp_path / "run").episodes())
+    assert len(recorded) == 1 and recorded[0].outcome == "resolved"
+    store = run_tasks(config, tasks, slow, make_sandbox)
+    assert sorted(r.task_id for r in store.episodes()) == sorted(t.task_id for t in tasks)
