@@ -43,7 +43,9 @@ def harness_git_sha() -> str | None:
     """The commit of the agentbench_ts checkout in use, when it is one."""
     here = Path(__file__).resolve().parent
     done = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, check=False)
-    return done.stdout.strip() or None if done.returncode == 0 else None
+    if done.returncode != 0:
+        return None
+    return done.stdout.strip() or None
 
 
 def _now() -> str:

@@ -22,9 +22,9 @@ import time
 from pathlib import Path
 
 from agentbench_ts.agent import AgentConfig
-from agentbench_ts.models import oracle_actions
 from agentbench_ts.models.options import ModelOptions
 from agentbench_ts.models.registry import model_factory
+from agentbench_ts.models.scripted import oracle_policy
 from agentbench_ts.models.scripted_server import ScriptedChatServer
 from agentbench_ts.runner import RunConfig, run_tasks
 from agentbench_ts.sandbox.config import SandboxConfig
@@ -53,16 +53,6 @@ def make_tasks(root: Path, count: int, *, create: bool = True) -> list[Task]:
         )
         for i in range(count)
     ]
-
-
-def oracle_policy(tasks: list[Task]):  # type: ignore[no-untyped-def]
-    by_goal = {t.instructions: oracle_actions(t) for t in tasks}
-
-    def policy(messages: list[dict[str, str]]) -> str:
-        goal = next(m["content"] for m in messages if m["role"] == "user")
-        return by_goal[goal][sum(m["role"] == "assistant" for m in messages)].to_json()
-
-    return policy
 
 
 def serve(root: Path, count: int, latency: float, port: int) -> None:

@@ -7,13 +7,13 @@ import time
 from pathlib import Path
 
 import pytest
-from scripted_policies import oracle_policy
 
 from agentbench_ts.agent import AgentConfig, run_episode
 from agentbench_ts.errors import ModelError
 from agentbench_ts.models.openai_chat import OpenAIChatModel
 from agentbench_ts.models.options import ModelOptions, SamplingParams
 from agentbench_ts.models.registry import model_factory
+from agentbench_ts.models.scripted import oracle_policy
 from agentbench_ts.models.scripted_server import Fault, ScriptedChatServer
 from agentbench_ts.protocol import action_json_schema
 from agentbench_ts.runner import RunConfig, run_tasks

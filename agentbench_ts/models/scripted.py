@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from agentbench_ts.errors import TaskDataError
 from agentbench_ts.models.base import ChatMessage, Completion, ModelFactory
@@ -43,6 +44,19 @@ def oracle_actions(task: Task) -> list[Action]:
         actions.append(ToolCall("write_file", {"rel_path": rel_path, "content": content}))
     actions.append(Final("done", "applied the reference fix"))
     return actions
+
+
+def oracle_policy(tasks: Sequence[Task]) -> Callable[[list[dict[str, Any]]], str]:
+    """A reply function for ScriptedChatServer that plays the oracle of whichever task a request is
+    about (recognised by its instructions), at the step given by the replies so far."""
+    by_goal = {task.instructions: oracle_actions(task) for task in tasks}
+
+    def reply(messages: list[dict[str, Any]]) -> str:
+        goal = next(m["content"] for m in messages if m["role"] == "user")
+        step = sum(1 for m in messages if m["role"] == "assistant")
+        return by_goal[goal][step].to_json()
+
+    return reply
 
 
 def oracle_factory() -> ModelFactory:

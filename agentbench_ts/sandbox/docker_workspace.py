@@ -2,8 +2,9 @@
 
 The repository is exported from the image once (a pristine copy per image id). Each episode
 gets a copy-on-write overlay of it (an overlayfs mount: milliseconds whatever the size), or,
-where this process may not mount, a `cp -a` copy. Both beat Docker's volume copy-up by far
-(measured here on a 5,000-file repository: 12 s for copy-up, 4.6 s for cp -a, 0.01 s to mount).
+where this process may not mount, a `cp -a` copy. For a 5,000-file repository the mount takes
+milliseconds and `cp -a` seconds (benchmarks/sandbox_tools.py); Docker's volume copy-up, used before,
+took about 12 s.
 """
 
 from __future__ import annotations

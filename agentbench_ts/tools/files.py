@@ -17,6 +17,11 @@ def walk_files(directory: Path, skip_dirs: tuple[str, ...]) -> Iterator[Path]:
             yield Path(current) / name
 
 
+def looks_binary(head: bytes) -> bool:
+    """A NUL byte among the first bytes marks a file as binary (as git and grep decide)."""
+    return b"\x00" in head[:_SNIFF_BYTES]
+
+
 def is_binary(path: Path) -> bool:
     with path.open("rb") as handle:
-        return b"\x00" in handle.read(_SNIFF_BYTES)
+        return looks_binary(handle.read(_SNIFF_BYTES))

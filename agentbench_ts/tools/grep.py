@@ -16,11 +16,9 @@ from pathlib import Path
 import regex
 
 from agentbench_ts.errors import ToolError
-from agentbench_ts.tools.files import walk_files
+from agentbench_ts.tools.files import looks_binary, walk_files
 from agentbench_ts.tools.literal import required_literal
 from agentbench_ts.tools.workspace import ToolLimits
-
-_SNIFF_BYTES = 8192
 
 
 def _walk_order(rel_path: str) -> list[tuple[int, str]]:
@@ -68,7 +66,7 @@ def _search_file(
         data = path.read_bytes()
     except OSError:
         return []
-    if b"\x00" in data[:_SNIFF_BYTES]:
+    if looks_binary(data):
         return []
     text = data.decode("utf-8", errors="replace")
     if not compiled.search(text, timeout=max(deadline - time.monotonic(), 0.001)):
