@@ -96,7 +96,6 @@ class HFChatModel:
         return f"hf:{self._base}" + (f"+{self._adapter}" if self._adapter else "")
 
     def complete(self, messages: Sequence[ChatMessage]) -> Completion:
-
         torch, _, peft = _import_stack()
         loaded, adapter = self._pool.load(self._base, self._adapter)
         tokenizer, sampling = loaded.tokenizer, self._sampling
