@@ -23,3 +23,11 @@ class ModelError(AgentbenchError):
 
 class TraceStoreError(AgentbenchError):
     """A run directory cannot be used as asked (e.g. resumed with another config)."""
+
+
+class ExtractError(AgentbenchError):
+    """Traces or options cannot be turned into a dataset as asked."""
+
+
+class LeakageError(ExtractError):
+    """A task that belongs to an evaluation split appears in training data."""

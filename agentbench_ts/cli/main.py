@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
+from agentbench_ts.cli.extract_cmd import add_extract_commands, extract_command
 from agentbench_ts.cli.run_cmd import add_run_command, add_sandbox_flags, run_command, sandbox_config
 from agentbench_ts.cli.sandbox_cmd import (
     add_sandbox_commands,
@@ -42,6 +43,7 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--tokenizer", required=True, type=Path, help="a local tokenizer folder")
     add_sandbox_commands(sub)
     add_serve_commands(sub)
+    add_extract_commands(sub)
     return parser
 
 
@@ -103,6 +105,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _validate(args)
         if args.command == "render-check":
             return _render_check(args)
+        if args.command == "extract":
+            return extract_command(args, argv)
         if args.command == "sandbox":
             return run_sandbox_command(args)
         return _report(args)
