@@ -41,6 +41,12 @@ def add_extract_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser
     sft.add_argument("--drop-loops", action="store_true", help="drop steps repeating the previous action")
     sft.add_argument("--dedupe", action="store_true", help="one row per (prefix, action)")
     sft.add_argument("--max-steps-per-episode", type=int, help="keep each episode's first N rows")
+    sft.add_argument(
+        "--format",
+        default="messages",
+        choices=["messages", "prompt-completion"],
+        help="prompt-completion lets a completion-only loss learn just this step's action",
+    )
     dpo = commands.add_parser("dpo", help="pairs of next actions at the same prefix")
     _add_common(dpo)
     dpo.add_argument("--sources", default=",".join(DPO_SOURCE_NAMES), help="rollouts,validity,loops")
@@ -92,7 +98,7 @@ def _extract(args: argparse.Namespace, argv: Sequence[str]) -> int:
             dedupe=args.dedupe,
             max_steps_per_episode=args.max_steps_per_episode,
         )
-        extraction = extract_sft(args.run_dirs, filters, options)
+        extraction = extract_sft(args.run_dirs, filters, options, args.format)
     else:
         sources = tuple(s.strip() for s in args.sources.split(",") if s.strip())
         extraction = extract_dpo(

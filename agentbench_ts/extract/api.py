@@ -9,6 +9,7 @@ from typing import Any
 
 from datasets import DatasetDict
 
+from agentbench_ts.errors import ExtractError
 from agentbench_ts.extract.corpus import Corpus, load_runs
 from agentbench_ts.extract.dataset import (
     DPO_FEATURES,
@@ -21,7 +22,14 @@ from agentbench_ts.extract.dpo import DpoOptions, dpo_pairs, pair_conversations,
 from agentbench_ts.extract.guard import drop_long_rows
 from agentbench_ts.extract.report import ExtractionReport
 from agentbench_ts.extract.selection import TaskSelection
-from agentbench_ts.extract.sft import SftFilters, cap_per_episode, sft_conversation, sft_row, sft_states
+from agentbench_ts.extract.sft import (
+    SFT_FORMATS,
+    SftFilters,
+    cap_per_episode,
+    sft_conversation,
+    sft_row,
+    sft_states,
+)
 
 Runs = Sequence[Path | str] | Corpus
 
@@ -78,18 +86,24 @@ def _finish(
 
 
 def extract_sft(
-    runs: Runs, filters: SftFilters | None = None, options: ExtractOptions | None = None
+    runs: Runs,
+    filters: SftFilters | None = None,
+    options: ExtractOptions | None = None,
+    format: str = "messages",
 ) -> Extraction:
+    """SFT rows in `format` ("messages" or "prompt-completion", see sft.SFT_FORMATS)."""
+    if format not in SFT_FORMATS:
+        raise ExtractError(f"unknown SFT format {format!r}; choose from {SFT_FORMATS}")
     filters, options = filters or SftFilters(), options or ExtractOptions()
     corpus = _corpus(runs)
-    report = ExtractionReport("sft", corpus.inputs, _options_record(filters, options))
+    report = ExtractionReport("sft", corpus.inputs, {**_options_record(filters, options), "format": format})
     states = sft_states(corpus.episodes, filters, options.selection, report)
     if (guard := options.length_guard) is not None:
         states = drop_long_rows(
             states, lambda s: [sft_conversation(s)], guard.tokenizer, guard.max_tokens, report
         )
     states = cap_per_episode(states, filters.max_steps_per_episode, report)
-    return _finish([sft_row(s) for s in states], SFT_FEATURES, options, report)
+    return _finish([sft_row(s, format) for s in states], SFT_FEATURES[format], options, report)
 
 
 def extract_dpo(
@@ -107,9 +121,14 @@ def extract_dpo(
     return _finish(rows, DPO_FEATURES[dpo_options.format], options, report)
 
 
-def sft(runs: Runs, filters: SftFilters | None = None, options: ExtractOptions | None = None) -> DatasetDict:
+def sft(
+    runs: Runs,
+    filters: SftFilters | None = None,
+    options: ExtractOptions | None = None,
+    format: str = "messages",
+) -> DatasetDict:
     """Step-level SFT rows of the given run directories (or Corpus), one named split per task split."""
-    return extract_sft(runs, filters, options).dataset
+    return extract_sft(runs, filters, options, format).dataset
 
 
 def dpo(

@@ -13,18 +13,19 @@ from agentbench_ts.extract.splits import SplitSpec
 MESSAGES = List({"role": Value("string"), "content": Value("string")})
 _TEXT = Value("string")
 
-SFT_FEATURES = Features(
-    {
-        "messages": MESSAGES,
-        "task_id": _TEXT,
-        "episode_id": _TEXT,
-        "step": Value("int32"),
-        "run_id": _TEXT,
-        "model": _TEXT,
-        "outcome": _TEXT,
-        "suite": _TEXT,
-    }
-)
+_ROW_METADATA = {
+    "task_id": _TEXT,
+    "episode_id": _TEXT,
+    "step": Value("int32"),
+    "run_id": _TEXT,
+    "model": _TEXT,
+    "outcome": _TEXT,
+    "suite": _TEXT,
+}
+SFT_FEATURES = {
+    "messages": Features({"messages": MESSAGES, **_ROW_METADATA}),
+    "prompt-completion": Features({"prompt": MESSAGES, "completion": MESSAGES, **_ROW_METADATA}),
+}
 _PAIR_METADATA = {
     "task_id": _TEXT,
     "step": Value("int32"),

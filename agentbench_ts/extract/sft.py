@@ -26,6 +26,12 @@ SFT_DROP_REASONS = (
 )
 
 
+# "messages": the design's row, {"messages": prefix + [action]}. Under assistant_only_loss a trainer learns
+# every assistant turn of it, earlier (possibly invalid) ones included. "prompt-completion" puts the prefix
+# in "prompt" and the action in "completion", so a completion-only loss learns exactly this step's action.
+SFT_FORMATS = ("messages", "prompt-completion")
+
+
 @dataclass(frozen=True)
 class SftFilters:
     require_success: bool = False
@@ -95,10 +101,14 @@ def sft_conversation(state: StepState) -> list[dict[str, str]]:
     return [*state.prefix, {"role": "assistant", "content": state.target}]
 
 
-def sft_row(state: StepState) -> dict[str, Any]:
+def sft_row(state: StepState, format: str = "messages") -> dict[str, Any]:
     episode = state.episode
+    if format == "messages":
+        text: dict[str, Any] = {"messages": sft_conversation(state)}
+    else:
+        text = {"prompt": state.prefix, "completion": sft_conversation(state)[-1:]}
     return {
-        "messages": sft_conversation(state),
+        **text,
         "task_id": episode.task_id,
         "episode_id": episode.episode_id,
         "step": state.index,
