@@ -198,3 +198,20 @@ def test_dpo_trainer_takes_the_pairs(runs: list[Path], tiny: Path, tokenizer: An
     trainer.train()
     losses = [entry["loss"] for entry in trainer.state.log_history if "loss" in entry]
     assert losses and all(math.isfinite(loss) for loss in losses)
+
+
+@pytest.mark.slow
+def test_the_extraction_benchmark_runs_on_a_small_corpus() -> None:
+    import subprocess
+    import sys
+
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "extract.py"
+    done = subprocess.run(
+        [sys.executable, str(script), "--steps", "600", "--sample", "50"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "sft + length guard" in done.stdout and "pieces vs plain" in done.stdout

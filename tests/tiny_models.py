@@ -18,14 +18,18 @@ CHAT_TEMPLATE = (
 SPECIAL = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
 
 
-def build_tokenizer(directory: Path, vocab_size: int = 600):  # type: ignore[no-untyped-def]
+def build_tokenizer(directory: Path, vocab_size: int = 600, corpus: list[str] | None = None):  # type: ignore[no-untyped-def]
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
-    corpus = [system_prompt(), '{"type":"tool_call","name":"read_file","args":{"rel_path":"src/a.ts"}}'] * 20
-    corpus += [
-        "export function gcd(a: number, b: number): number { return b === 0 ? a : gcd(b, a % b); }"
-    ] * 20
+    if corpus is None:
+        corpus = [
+            system_prompt(),
+            '{"type":"tool_call","name":"read_file","args":{"rel_path":"src/a.ts"}}',
+        ] * 20
+        corpus += [
+            "export function gcd(a: number, b: number): number { return b === 0 ? a : gcd(b, a % b); }"
+        ] * 20
     tokenizer = Tokenizer(models.BPE())
     tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tokenizer.decoder = decoders.ByteLevel()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -77,7 +79,10 @@ def _finish(
     rows: list[dict[str, Any]], features: Any, options: ExtractOptions, report: ExtractionReport
 ) -> Extraction:
     splits = options.selection.splits
-    data, report.per_split = dataset_dict(rows, splits, features)
+    provenance = json.dumps([report.kind, report.summary()["inputs"], report.options], sort_keys=True)
+    data, report.per_split = dataset_dict(
+        rows, splits, features, hashlib.sha256(provenance.encode()).hexdigest()
+    )
     forbidden = evaluation_tasks(data, splits) | dict.fromkeys(
         options.selection.excluded_ids, "--exclude-tasks"
     )

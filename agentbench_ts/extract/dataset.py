@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from datasets import Dataset, DatasetDict, Features, List, Value
+import pyarrow as pa
+from datasets import Dataset, DatasetDict, DatasetInfo, Features, List, Value
+from datasets.table import InMemoryTable
 
 from agentbench_ts.errors import LeakageError
 from agentbench_ts.extract.splits import SplitSpec
@@ -49,24 +52,34 @@ DPO_FEATURES = {
 
 
 def dataset_dict(
-    rows: Iterable[dict[str, Any]], splits: SplitSpec, features: Features
+    rows: Iterable[dict[str, Any]], splits: SplitSpec, features: Features, fingerprint: str
 ) -> tuple[DatasetDict, dict[str, int]]:
-    """Every split of `splits` is present, empty or not, so consumers can rely on the names."""
+    """Every split of `splits` is present, empty or not, so consumers can rely on the names.
+
+    `fingerprint` names the content (inputs + options): datasets would otherwise hash every byte of
+    the table to make one, which costs more than building it.
+    """
     by_split: dict[str, list[dict[str, Any]]] = {name: [] for name in splits.names}
     for row in rows:
         by_split[splits.split_of(row["task_id"])].append(row)
-    data = DatasetDict({name: _dataset(split_rows, features) for name, split_rows in by_split.items()})
+    data = DatasetDict(
+        {
+            name: _dataset(
+                split_rows, features, hashlib.sha256(f"{fingerprint}:{name}".encode()).hexdigest()[:16]
+            )
+            for name, split_rows in by_split.items()
+        }
+    )
     return data, {name: len(split_rows) for name, split_rows in by_split.items()}
 
 
-def _dataset(rows: list[dict[str, Any]], features: Features) -> Dataset:
-    if not rows:  # from_list would drop the columns of an empty split
-        return Dataset.from_dict({name: [] for name in features}, features=features)
-    return Dataset.from_list(rows, features=features)
+def _dataset(rows: list[dict[str, Any]], features: Features, fingerprint: str) -> Dataset:
+    table = pa.Table.from_pylist(rows, schema=features.arrow_schema)
+    return Dataset(InMemoryTable(table), info=DatasetInfo(features=features), fingerprint=fingerprint)
 
 
 def task_ids(data: DatasetDict, names: Iterable[str]) -> dict[str, set[str]]:
-    return {name: set(data[name]["task_id"]) for name in names if name in data}
+    return {name: set(data[name].unique("task_id")) for name in names if name in data}
 
 
 def check_leakage(data: DatasetDict, train: Iterable[str], forbidden: Mapping[str, str]) -> None:

@@ -73,8 +73,9 @@ def episode_states(episode: EpisodeRecord) -> list[StepState]:
         position = FIRST_STEP_PREFIX + 2 * number
         _check_turn(episode, step, position)
         for message in episode.messages[hashed:position]:
-            encoded = canonical_json([message["role"], message["content"]]).encode()
-            digest.update(len(encoded).to_bytes(8, "little") + encoded)
+            for part in (message["role"], message["content"]):
+                encoded = part.encode()
+                digest.update(len(encoded).to_bytes(8, "little") + encoded)
         hashed = position
         signature = _signature(step.action) if step.action else None
         states.append(
