@@ -105,21 +105,21 @@ def test_dpo_pairs_are_guarded_on_both_sides(runs: list[Path], tokenizer: Any) -
     assert sum(guarded.report.per_source.values()) == guarded.dataset["train"].num_rows
 
 
+TRAINING = {
+    "max_steps": 2,
+    "per_device_train_batch_size": 2,
+    "learning_rate": 1e-3,
+    "logging_steps": 1,
+    "save_strategy": "no",
+    "report_to": "none",
+    "use_cpu": True,
+}
+
+
 def sft_config(out: Path, **overrides: Any) -> Any:
     from trl import SFTConfig
 
-    return SFTConfig(
-        output_dir=str(out),
-        max_steps=2,
-        per_device_train_batch_size=2,
-        learning_rate=1e-3,
-        logging_steps=1,
-        save_strategy="no",
-        report_to="none",
-        use_cpu=True,
-        max_length=None,
-        **overrides,
-    )
+    return SFTConfig(output_dir=str(out), max_length=None, **TRAINING, **overrides)
 
 
 def trained_text(tokenizer: Any, example: Mapping[str, Any]) -> str:
@@ -182,16 +182,7 @@ def test_dpo_trainer_takes_the_pairs(runs: list[Path], tiny: Path, tokenizer: An
     data = extract_dpo(runs, options=ExtractOptions(ALL_TRAIN)).dataset["train"]
     trainer = DPOTrainer(
         model=AutoModelForCausalLM.from_pretrained(tiny),
-        args=DPOConfig(
-            output_dir=str(tmp_path),
-            max_steps=2,
-            per_device_train_batch_size=2,
-            learning_rate=1e-3,
-            logging_steps=1,
-            save_strategy="no",
-            report_to="none",
-            use_cpu=True,
-        ),
+        args=DPOConfig(output_dir=str(tmp_path), **TRAINING),
         train_dataset=data,
         processing_class=tokenizer,
     )

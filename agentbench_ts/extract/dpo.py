@@ -20,8 +20,8 @@ from typing import Any
 
 from agentbench_ts.errors import ExtractError
 from agentbench_ts.extract.report import ExtractionReport
-from agentbench_ts.extract.selection import TaskSelection
-from agentbench_ts.extract.states import StepState, episode_states
+from agentbench_ts.extract.selection import TaskSelection, selected_states
+from agentbench_ts.extract.states import StepState
 from agentbench_ts.traces.records import EpisodeRecord
 
 DPO_SOURCES = ("rollouts", "validity", "loops")
@@ -113,12 +113,7 @@ def dpo_pairs(
     """Every distinct pair of the chosen sources, at most max_pairs_per_state per state and source."""
     by_episode: list[list[StepState]] = []
     groups: Groups = defaultdict(list)
-    for episode in episodes:
-        states = episode_states(episode)
-        report.candidates += len(states)
-        if selection.excludes(episode):
-            report.dropped["excluded_task"] += len(states)
-            continue
+    for states in selected_states(episodes, selection, report):
         by_episode.append(states)
         for state in states:
             groups[state.state_key].append(state)

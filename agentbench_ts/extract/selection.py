@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from agentbench_ts.errors import ExtractError
+from agentbench_ts.extract.report import ExtractionReport
 from agentbench_ts.extract.splits import SplitSpec
+from agentbench_ts.extract.states import StepState, episode_states
 from agentbench_ts.traces.records import EpisodeRecord
 
 _SPLIT_NAME = re.compile(r"^\w+$")
@@ -43,3 +46,16 @@ def read_task_ids(path: Path) -> set[str]:
     except OSError as exc:
         raise ExtractError(f"cannot read the task list {path}: {exc}") from exc
     return {line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")}
+
+
+def selected_states(
+    episodes: Iterable[EpisodeRecord], selection: TaskSelection, report: ExtractionReport
+) -> Iterator[list[StepState]]:
+    """The states of each episode the selection keeps; every step is counted, excluded ones as such."""
+    for episode in episodes:
+        states = episode_states(episode)
+        report.candidates += len(states)
+        if selection.excludes(episode):
+            report.dropped["excluded_task"] += len(states)
+        else:
+            yield states

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from agentbench_ts.extract.report import ExtractionReport
-from agentbench_ts.extract.selection import TaskSelection
-from agentbench_ts.extract.states import StepState, episode_states
+from agentbench_ts.extract.selection import TaskSelection, selected_states
+from agentbench_ts.extract.states import StepState
 from agentbench_ts.traces.records import EpisodeRecord
 
 # The order in which filters are tried; a dropped step is counted under the first that applies.
@@ -62,12 +62,7 @@ def sft_states(
     """The steps that pass every filter but the length guard and the per-episode cap, in trace order."""
     seen: set[tuple[str, str, str]] = set()
     kept: list[StepState] = []
-    for episode in episodes:
-        states = episode_states(episode)
-        report.candidates += len(states)
-        if selection.excludes(episode):
-            report.dropped["excluded_task"] += len(states)
-            continue
+    for states in selected_states(episodes, selection, report):
         for state in states:
             reason = _drop_reason(state, filters)
             if reason is None and filters.dedupe:
