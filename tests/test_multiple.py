@@ -156,3 +156,38 @@ def test_completion_mode_writes_multipl_e_results(tmp_path: Path) -> None:
     assert first["program"] == program_of(records[4], CORRECT["HumanEval_13_greatest_common_divisor"])
     assert mean_pass_at_k(statuses_of(results), 1) == pytest.approx(0.5)
     assert mean_pass_at_k(statuses_of(results), 2) == pytest.approx(1.0)
+
+
+@pytest.mark.slow
+def test_cli_evaluates_completions_and_reports_pass_at_k(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from agentbench_ts.cli.main import main
+
+    records = [commented(r) for r in sample_records().values()][:2]
+    (tmp_path / "records.jsonl").write_text("".join(r.model_dump_json() + "\n" for r in records))
+    completions = tmp_path / "completions.jsonl"
+    completions.write_text(
+        "".join(
+            json.dumps({"name": r.name, "completions": [CORRECT[r.name], "  throw 1;\n}", "  return (;\n}"]})
+            + "\n"
+            for r in records
+        )
+    )
+    out = tmp_path / "results"
+    argv = [
+        "--records",
+        str(tmp_path / "records.jsonl"),
+        "--completions",
+        str(completions),
+        "--out",
+        str(out),
+    ]
+    assert main(["multiple", "evaluate", *argv, "--toolchain", str(TOOLCHAIN), "--timeout", "60"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == sorted(f"{r.name}.results.json" for r in records)
+    assert "1,0.3333,2,3,3" in capsys.readouterr().out
+    assert main(["multiple", "pass-k", str(out), "--k", "1,2"]) == 0
+    assert capsys.readouterr().out.splitlines()[1:] == ["1,0.3333,2,3,3", "2,0.6667,2,3,3"]
+    unknown = tmp_path / "unknown.jsonl"
+    unknown.write_text(json.dumps({"name": "HumanEval_999_nothing", "completions": ["x"]}) + "\n")
+    assert main(["multiple", "evaluate", *argv[:2], "--completions", str(unknown), "--out", str(out)]) == 2

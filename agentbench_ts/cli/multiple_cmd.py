@@ -1,0 +1,84 @@
+"""`agentbench multiple evaluate|pass-k`: MultiPL-E completion mode from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+DEFAULT_TOOLCHAIN = Path("tasks/quixbugs-ts/toolchain")
+
+
+def add_multiple_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    multiple = sub.add_parser("multiple", help="MultiPL-E HumanEval-TS / MBPP-TS")
+    commands = multiple.add_subparsers(dest="multiple_command", required=True)
+    evaluate = commands.add_parser("evaluate", help="judge completions; write .results.json files")
+    evaluate.add_argument(
+        "--records", required=True, help="a jsonl/parquet file, or the hub id nuprl/MultiPL-E"
+    )
+    evaluate.add_argument("--config", help="hub config: humaneval-ts or mbpp-ts")
+    evaluate.add_argument("--completions", required=True, type=Path, help="jsonl, or a folder of .json[.gz]")
+    evaluate.add_argument("--out", required=True, type=Path)
+    evaluate.add_argument("--evaluator", default="fast", choices=["fast", "reference"])
+    evaluate.add_argument("--timeout", type=float, default=15.0, help="seconds for tsc and for node (15)")
+    evaluate.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    evaluate.add_argument("--toolchain", type=Path, default=DEFAULT_TOOLCHAIN, help="folder with typescript")
+    passk = commands.add_parser("pass-k", help="pass@k of a folder of .results.json files")
+    passk.add_argument("results", type=Path)
+    passk.add_argument("--k", default="1,10,100")
+
+
+def _print_pass_k(statuses: dict[str, list[str]], ks: list[int]) -> None:
+    from agentbench_ts.multiple.passk import mean_pass_at_k  # noqa: PLC0415
+
+    sizes = [len(s) for s in statuses.values()]
+    print("Pass@k,Estimate,NumProblems,MinCompletions,MaxCompletions")
+    for k in ks:
+        estimate = mean_pass_at_k(statuses, k)
+        if estimate is not None:
+            counted = sum(size >= k for size in sizes)
+            print(f"{k},{estimate:.4f},{counted},{min(sizes)},{max(sizes)}")
+
+
+def multiple_command(args: argparse.Namespace) -> int:
+    from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
+    from functools import partial  # noqa: PLC0415
+
+    from agentbench_ts.multiple.completion import (  # noqa: PLC0415
+        evaluate_completions,
+        statuses_of,
+        write_results,
+    )
+    from agentbench_ts.multiple.fast import FastEvaluator  # noqa: PLC0415
+    from agentbench_ts.multiple.files import read_completions, read_statuses  # noqa: PLC0415
+    from agentbench_ts.multiple.records import load_records  # noqa: PLC0415
+    from agentbench_ts.multiple.reference import evaluate_reference  # noqa: PLC0415
+
+    if args.multiple_command == "pass-k":
+        _print_pass_k(read_statuses(args.results), [int(k) for k in args.k.split(",")])
+        return 0
+    records = load_records(args.records, args.config)
+    completions = read_completions(args.completions)
+    if unknown := sorted(set(completions) - {r.name for r in records}):
+        raise ValueError(f"completions for problems not in the records: {unknown[:5]}")
+    env = {"PATH": os.environ["PATH"]}
+    if args.evaluator == "fast":
+        with FastEvaluator(args.toolchain, env, args.timeout, args.timeout, args.workers) as evaluator:
+            results = evaluate_completions(records, completions, evaluator.evaluate)
+    else:
+        judge = partial(
+            evaluate_reference,
+            toolchain=args.toolchain,
+            env=env,
+            timeout_s=args.timeout,
+            compile_timeout_s=args.timeout,
+        )
+        with ThreadPoolExecutor(args.workers) as pool:
+            results = evaluate_completions(
+                records, completions, lambda programs: list(pool.map(judge, programs))
+            )
+    write_results(results, args.out)
+    programs = sum(len(r["results"]) for r in results.values())
+    print(f"{programs} programs of {len(results)} problems -> {args.out}")
+    _print_pass_k(statuses_of(results), [1, 10, 100])
+    return 0
