@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from agentbench_ts.multiple.agent_suite import commented_prompt
 from agentbench_ts.multiple.completion import program_of
 from agentbench_ts.multiple.records import MultiPLERecord, load_records
 
@@ -96,15 +97,9 @@ def sample_records() -> dict[str, MultiPLERecord]:
 
 
 def commented(record: MultiPLERecord) -> MultiPLERecord:
-    """The record with every line of its description commented out.
-
-    The sample prompts are as MultiPL-E's TypeScript translator writes them: it prefixes "// " only
-    to description lines that began with whitespace, so most lines after the first are bare text and
-    no completion can compile after them (see test_multiple.py). Completions that should pass are
-    therefore evaluated after this prompt instead."""
-    *description, signature = record.prompt.rstrip("\n").split("\n")
-    lines = [line if line.startswith("//") else "// " + line for line in description]
-    return record.model_copy(update={"prompt": "\n".join([*lines, signature]) + "\n"})
+    """The record with every description line commented out (see agent_suite.commented_prompt):
+    after the prompt as published, no completion compiles."""
+    return record.model_copy(update={"prompt": commented_prompt(record)})
 
 
 def corpus() -> list[tuple[str, str, str]]:

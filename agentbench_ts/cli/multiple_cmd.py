@@ -23,6 +23,15 @@ def add_multiple_commands(sub: argparse._SubParsersAction[argparse.ArgumentParse
     evaluate.add_argument("--timeout", type=float, default=15.0, help="seconds for tsc and for node (15)")
     evaluate.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     evaluate.add_argument("--toolchain", type=Path, default=DEFAULT_TOOLCHAIN, help="folder with typescript")
+    suite = commands.add_parser(
+        "agent-suite", help="write the problems as repository tasks for agentbench run"
+    )
+    suite.add_argument("--records", required=True, help="a jsonl/parquet file, or the hub id nuprl/MultiPL-E")
+    suite.add_argument("--config", help="hub config: humaneval-ts or mbpp-ts")
+    suite.add_argument("--out", required=True, type=Path, help="the suite folder to create")
+    suite.add_argument("--show-tests", action="store_true", help="also put the tests in each repository")
+    suite.add_argument("--timeout", type=float, default=15.0, help="seconds for tsc and for node (15)")
+    suite.add_argument("--toolchain", type=Path, default=DEFAULT_TOOLCHAIN, help="folder with typescript")
     passk = commands.add_parser("pass-k", help="pass@k of a folder of .results.json files")
     passk.add_argument("results", type=Path)
     passk.add_argument("--k", default="1,10,100")
@@ -54,6 +63,15 @@ def multiple_command(args: argparse.Namespace) -> int:
     from agentbench_ts.multiple.records import load_records  # noqa: PLC0415
     from agentbench_ts.multiple.reference import evaluate_reference  # noqa: PLC0415
 
+    if args.multiple_command == "agent-suite":
+        from agentbench_ts.multiple.agent_suite import write_agent_suite  # noqa: PLC0415
+
+        records = load_records(args.records, args.config)
+        write_agent_suite(
+            records, args.out, args.toolchain, show_tests=args.show_tests, timeout_s=args.timeout
+        )
+        print(f"{len(records)} tasks -> {args.out}; run them with: agentbench run --suite {args.out} ...")
+        return 0
     if args.multiple_command == "pass-k":
         _print_pass_k(read_statuses(args.results), [int(k) for k in args.k.split(",")])
         return 0
