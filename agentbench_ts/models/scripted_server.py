@@ -19,6 +19,8 @@ from typing import Any, Literal
 
 Policy = Callable[[list[dict[str, Any]]], str]
 """Reply content for the messages of one request."""
+CompletionPolicy = Callable[[str, int], str]
+"""Text that continues `prompt`, for sample number `index` of a /v1/completions request."""
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, b"Success", "text/plain")
         elif self.path == "/v1/chat/completions":
             self._chat(body)
+        elif self.path == "/v1/completions" and self.server.owner.completion_policy is not None:
+            self._complete(body)
         else:
             self._json(404, {"error": {"message": f"no route {self.path}"}})
 
@@ -95,6 +99,42 @@ class _Handler(BaseHTTPRequestHandler):
                 "created": int(time.time()),
                 "model": body["model"],
                 "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
+                "usage": usage,
+            },
+        )
+
+    def _complete(self, body: dict[str, Any]) -> None:
+        """Plain completions as vLLM serves them: n samples, each cut before its first stop string."""
+        owner = self.server.owner
+        assert owner.completion_policy is not None
+        fault = owner.next_fault()
+        time.sleep(owner.latency_s)
+        if fault is not None:
+            self._fault(fault)
+            return
+        owner.record(body)
+        stops = body.get("stop") or []
+        choices = []
+        for index in range(int(body.get("n", 1))):
+            text = owner.completion_policy(body["prompt"], index)
+            ends = [i for i in (text.find(stop) for stop in stops) if i != -1]
+            choices.append(
+                {
+                    "index": index,
+                    "text": text[: min(ends)] if ends else text,
+                    "finish_reason": "stop" if ends else "length",
+                    "logprobs": None,
+                }
+            )
+        usage = {"prompt_tokens": len(body["prompt"]) // 4, "completion_tokens": 1, "total_tokens": 1}
+        self._json(
+            200,
+            {
+                "id": f"cmpl-{uuid.uuid4().hex}",
+                "object": "text_completion",
+                "created": int(time.time()),
+                "model": body["model"],
+                "choices": choices,
                 "usage": usage,
             },
         )
@@ -146,8 +186,10 @@ class ScriptedChatServer:
         latency_s: float = 0.0,
         faults: Sequence[Fault] = (),
         port: int = 0,
+        completion_policy: CompletionPolicy | None = None,
     ) -> None:
         self.policy = policy
+        self.completion_policy = completion_policy
         self.models = set(models)
         self.latency_s = latency_s
         self._faults = list(faults)
