@@ -93,3 +93,17 @@ def test_cli_writes_a_suite_with_visible_tests(tmp_path: Path) -> None:
     assert len(tasks) == 7
     assert all(sorted(p.name for p in t.repo_dir.iterdir()) == ["solution.ts", "tests.ts"] for t in tasks)
     assert main([*argv, "--toolchain", str(TOOLCHAIN)]) == 2  # refuses a non-empty folder
+
+
+@pytest.mark.docker
+def test_the_oracle_resolves_in_a_docker_sandbox(suite: Path, tmp_path: Path, task_images) -> None:  # type: ignore[no-untyped-def]
+    tasks = load_suite(suite, only=[NAMES[0]])
+    make_sandbox = sandbox_factory(SandboxConfig(kind="docker", path_env=ENV["PATH"]))
+    store = run_tasks(
+        RunConfig(tmp_path / "run", "multipl-e", "oracle", sandbox="docker"),
+        tasks,
+        oracle_factory(),
+        make_sandbox,
+    )
+    [episode] = list(store.episodes())
+    assert episode.outcome == "resolved", episode.final_tests
