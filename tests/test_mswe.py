@@ -86,3 +86,24 @@ def test_malformed_records_name_their_line(tmp_path: Path) -> None:
     path.write_text("not json\n")
     with pytest.raises(TaskDataError, match=r"bad\.jsonl:1 is not JSON"):
         load_instances(path)
+
+
+@pytest.mark.docker
+def test_cli_validates_and_evaluates_predictions(  # type: ignore[no-untyped-def]
+    record: Any, parts: dict[str, Any], tmp_path: Path, capsys
+) -> None:
+    from agentbench_ts.cli.main import main
+
+    instances = tmp_path / "instances.jsonl"
+    instances.write_text(record.json() + "\n")
+    mirror = ["--mirror", f"{ORG}/{REPO}={parts['mirror']}"]
+    assert main(["mswe", "validate", str(instances), *mirror]) == 0
+    assert "1 valid, 0 invalid" in capsys.readouterr().out
+    predictions = tmp_path / "predictions.jsonl"
+    predictions.write_text(prediction(record, parts["partial_patch"]) + "\n")
+    out = tmp_path / "eval"
+    argv = ["mswe", "evaluate", str(instances), *mirror, "--predictions", str(predictions), "--out", str(out)]
+    assert main(argv) == 0
+    report = json.loads((out / "final_report.json").read_text())
+    assert report["unresolved_ids"] == [record.id] and report["resolved_instances"] == 0
+    assert (out / "reports" / f"{ORG}__{REPO}-1.json").is_file()

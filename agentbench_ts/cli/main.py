@@ -11,6 +11,7 @@ from pathlib import Path
 from types import FrameType
 
 from agentbench_ts.cli.extract_cmd import add_extract_commands, extract_command
+from agentbench_ts.cli.mswe_cmd import add_mswe_commands, mswe_command
 from agentbench_ts.cli.multiple_cmd import add_multiple_commands, multiple_command
 from agentbench_ts.cli.run_cmd import add_run_command, add_sandbox_flags, run_command, sandbox_config
 from agentbench_ts.cli.sandbox_cmd import (
@@ -46,6 +47,7 @@ def _parser() -> argparse.ArgumentParser:
     add_serve_commands(sub)
     add_extract_commands(sub)
     add_multiple_commands(sub)
+    add_mswe_commands(sub)
     return parser
 
 
@@ -107,6 +109,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _validate(args)
         if args.command == "render-check":
             return _render_check(args)
+        if args.command == "mswe":
+            return mswe_command(args)
         if args.command == "multiple":
             return multiple_command(args)
         if args.command == "extract":

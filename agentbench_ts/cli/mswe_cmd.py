@@ -1,0 +1,106 @@
+"""`agentbench mswe validate|evaluate`: Multi-SWE-bench instances through the official-grade harness."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+
+def add_mswe_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    mswe = sub.add_parser("mswe", help="Multi-SWE-bench TypeScript instances")
+    commands = mswe.add_subparsers(dest="mswe_command", required=True)
+    validate = commands.add_parser(
+        "validate", help="prove each instance: gold resolves, an empty patch does not"
+    )
+    evaluate = commands.add_parser("evaluate", help="judge a predictions file; write final_report.json")
+    evaluate.add_argument(
+        "--predictions", required=True, type=Path, help='jsonl of {"org","repo","number","fix_patch"}'
+    )
+    evaluate.add_argument("--out", required=True, type=Path, help="folder for final_report.json and reports")
+    for command in (validate, evaluate):
+        command.add_argument("instances", type=Path, help="jsonl of Multi-SWE-bench instance records")
+        command.add_argument("--javascript", action="store_true", help="also JavaScript instances")
+        command.add_argument("--mirror", action="append", default=[], metavar="ORG/REPO=PATH")
+        command.add_argument("--network", action="store_true", help="allow the network while building images")
+        command.add_argument("--pull", action="store_true", help="try the official prebuilt images first")
+        command.add_argument("--timeout", type=float, default=1800.0, help="seconds per script run")
+
+
+def _config(args: argparse.Namespace) -> Any:
+    from agentbench_ts.mswe.docker_run import BuildOptions  # noqa: PLC0415
+    from agentbench_ts.mswe.harness import HarnessConfig  # noqa: PLC0415
+
+    mirrors = {}
+    for entry in args.mirror:
+        name, sep, path = entry.partition("=")
+        if not sep or "/" not in name:
+            raise ValueError(f"--mirror {entry!r}: write ORG/REPO=PATH")
+        mirrors[name] = Path(path)
+    return HarnessConfig(
+        BuildOptions(network=args.network, mirrors=mirrors, pull=args.pull), timeout_s=args.timeout
+    )
+
+
+def _read_predictions(path: Path) -> dict[str, str]:
+    """Instance id -> fix patch, from the official predictions format."""
+    patches: dict[str, str] = {}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if line.strip():
+            try:
+                entry = json.loads(line)
+                patches[f"{entry['org']}/{entry['repo']}:pr-{entry['number']}"] = str(entry["fix_patch"])
+            except (ValueError, KeyError, TypeError) as exc:
+                raise ValueError(f"{path}:{number} is not a prediction: {exc}") from exc
+    return patches
+
+
+def _validate(records: list[Any], client: Any, config: Any) -> int:
+    from agentbench_ts.mswe.harness import evaluate_patch  # noqa: PLC0415
+
+    bad = 0
+    for record in records:
+        gold = evaluate_patch(client, record, record.fix_patch, config)
+        empty = evaluate_patch(client, record, "", config)
+        ok = gold.resolved and not empty.resolved
+        bad += not ok
+        reason = "" if gold.resolved else f": the gold patch fails: {gold.reason}"
+        print(f"{'ok ' if ok else 'BAD'} {record.id}{reason}")
+    print(f"{len(records) - bad} valid, {bad} invalid")
+    return 1 if bad else 0
+
+
+def _evaluate(records: list[Any], client: Any, config: Any, predictions: Path, out: Path) -> int:
+    from agentbench_ts.mswe.grading import Judgement, final_report  # noqa: PLC0415
+    from agentbench_ts.mswe.harness import evaluate_patch  # noqa: PLC0415
+
+    patches = _read_predictions(predictions)
+    judgements: list[Judgement] = []
+    empty_ids: list[str] = []
+    (out / "reports").mkdir(parents=True, exist_ok=True)
+    for record in (r for r in records if r.id in patches):
+        if not patches[record.id].strip():
+            empty_ids.append(record.id)
+        judgement = evaluate_patch(client, record, patches[record.id], config)
+        judgements.append(judgement)
+        (out / "reports" / f"{record.org}__{record.repo}-{record.number}.json").write_text(
+            judgement.report.json()
+        )
+        print(f"{'resolved  ' if judgement.resolved else 'unresolved'} {record.id} {judgement.reason}")
+    report = out / "final_report.json"
+    report.write_text(final_report(judgements, empty_ids, []) + "\n", encoding="utf-8")
+    print(f"{sum(j.resolved for j in judgements)}/{len(judgements)} resolved -> {report}")
+    return 0
+
+
+def mswe_command(args: argparse.Namespace) -> int:
+    from agentbench_ts.mswe.records import load_instances  # noqa: PLC0415
+    from agentbench_ts.sandbox.registry import docker_client  # noqa: PLC0415
+
+    languages = ("typescript", "javascript") if args.javascript else ("typescript",)
+    records = load_instances(args.instances, languages)
+    config, client = _config(args), docker_client()
+    if args.mswe_command == "validate":
+        return _validate(records, client, config)
+    return _evaluate(records, client, config, args.predictions, args.out)
