@@ -5,7 +5,6 @@ script layout (run.sh, test-run.sh, fix-run.sh) and a parse_log for node:test's 
 
 from __future__ import annotations
 
-import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -185,9 +184,6 @@ def register(base_image: str) -> None:
 
 
 def parse_node_spec(log: str) -> Any:
-    from multi_swe_bench.harness.test_result import TestResult
+    from agentbench_ts.mswe.logs import as_test_result, node_spec
 
-    passed = set(re.findall(r"^\s*✔ (.+?) \([\d.]+m?s\)\s*$", log, re.MULTILINE))
-    failed = set(re.findall(r"^\s*✖ (.+?) \([\d.]+m?s\)\s*$", log, re.MULTILINE))
-    passed -= failed
-    return TestResult(len(passed), len(failed), 0, passed, failed, set())
+    return as_test_result(node_spec(log))
