@@ -40,7 +40,7 @@ EXPECTED = Verdicts(
 @pytest.fixture(scope="module")
 def runners() -> Path:
     if not (RUNNERS / "jest").exists():
-        message = f"test runners are not installed: npm ci --prefix {RUNNERS.parents[1]}"
+        message = f"test runners are not installed: npm install --prefix {RUNNERS.parents[1]}"
         if strict():
             pytest.fail(message)
         pytest.skip(message)
