@@ -98,3 +98,8 @@ def test_the_package_test_result_carries_the_same_sets() -> None:
         EXPECTED.failed,
         EXPECTED.skipped,
     )
+
+
+def test_terminal_colours_are_ignored() -> None:
+    coloured = " \x1b[32m✓\x1b[39m math.test.mjs\x1b[2m > \x1b[22mmath\x1b[2m > \x1b[22madds\n"
+    assert vitest_verbose(coloured) == Verdicts(passed={"math > adds"})

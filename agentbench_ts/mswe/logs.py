@@ -23,6 +23,14 @@ class Verdicts:
 
 
 Marker = Callable[[str], tuple[str, str] | None]
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+def plain(log: str) -> str:
+    """The log without terminal colours (runners force them under CI=true, and real logs keep them)."""
+    return _ANSI.sub("", log)
+
+
 _DURATION = r"(?:\s+\(\d+(?:\.\d+)?\s?m?s\))?"
 
 
@@ -66,10 +74,10 @@ def _jest_marker(text: str) -> tuple[str, str] | None:
 def jest_verbose(log: str) -> Verdicts:
     """`jest --verbose`: a tree per test file under its PASS/FAIL header; details start at '●'."""
     return _tree(
-        log.splitlines(),
+        plain(log).splitlines(),
         _jest_marker,
         stop=lambda line: line.lstrip().startswith("●") or line.startswith(("Test Suites:", "Tests:")),
-        restart=lambda line: re.match(r"^(PASS|FAIL)\s", line) is not None,
+        restart=lambda line: re.match(r"^\s*(PASS|FAIL)\s+\S", line) is not None,
     )
 
 
@@ -86,7 +94,7 @@ def _mocha_marker(text: str) -> tuple[str, str] | None:
 def mocha_spec(log: str) -> Verdicts:
     """`mocha --reporter spec`: one tree, ending at the 'N passing' summary."""
     return _tree(
-        log.splitlines(),
+        plain(log).splitlines(),
         _mocha_marker,
         stop=lambda line: re.match(r"^\s+\d+ (passing|failing|pending)", line) is not None,
         restart=lambda line: False,
@@ -96,7 +104,7 @@ def mocha_spec(log: str) -> Verdicts:
 def vitest_verbose(log: str) -> Verdicts:
     """`vitest run --reporter=verbose`: one line per test, 'file > suite > test', before the failures."""
     verdicts = Verdicts()
-    for line in log.splitlines():
+    for line in plain(log).splitlines():
         if line.lstrip().startswith("⎯"):
             break
         match = re.match(r"^\s*(✓|\u00d7|↓)\s+\S+ > (.+?)" + _DURATION + r"\s*$", line)
@@ -118,7 +126,7 @@ def node_spec(log: str) -> Verdicts:
         return re.sub(_DURATION + "$", "", text[2:]).strip() if text.startswith("▶ ") else None
 
     lines, opened = [], set[tuple[int, str]]()
-    for line in log.splitlines():  # a suite opens with "▶ name" and closes with "✔|✖ name (time)"
+    for line in plain(log).splitlines():  # a suite opens with "▶ name" and closes with "✔|✖ name (time)"
         indent, text = len(line) - len(line.lstrip()), line.strip()
         if (name := suite(text)) is not None:
             opened.add((indent, name))
