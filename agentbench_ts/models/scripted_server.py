@@ -71,16 +71,23 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._json(404, {"error": {"message": f"no route {self.path}"}})
 
-    def _chat(self, body: dict[str, Any]) -> None:
+    def _admitted(self, body: dict[str, Any]) -> bool:
+        """Count the call and wait out the latency; answer a fault or an unknown model right away."""
         owner = self.server.owner
-        fault = owner.next_fault()  # also counts the call
+        fault = owner.next_fault()
         time.sleep(owner.latency_s)
         if fault is not None:
             self._fault(fault)
-            return
+            return False
         if body.get("model") not in owner.models:
             self._json(404, {"error": {"message": f"model {body.get('model')!r} does not exist"}})
+            return False
+        return True
+
+    def _chat(self, body: dict[str, Any]) -> None:
+        if not self._admitted(body):
             return
+        owner = self.server.owner
         content = owner.policy(body["messages"])
         owner.record(body)
         message: dict[str, Any] = {"role": "assistant", "content": content}
@@ -105,13 +112,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _complete(self, body: dict[str, Any]) -> None:
         """Plain completions as vLLM serves them: n samples, each cut before its first stop string."""
+        if not self._admitted(body):
+            return
         owner = self.server.owner
         assert owner.completion_policy is not None
-        fault = owner.next_fault()
-        time.sleep(owner.latency_s)
-        if fault is not None:
-            self._fault(fault)
-            return
         owner.record(body)
         stops = body.get("stop") or []
         choices = []

@@ -67,15 +67,20 @@ class TsChecker:
             if reply.get("id") != self._next_id:
                 raise CheckerError(f"the checker answered out of turn: {line[:200]!r}")
         except (OSError, ValueError, CheckerError) as exc:
-            self.close()
+            self._drop()
             raise CheckerError(f"the TypeScript checker failed: {exc}") from exc
         return Checked(bool(reply["ok"]), list(reply["diagnostics"]), str(reply["js"]))
 
-    def close(self) -> None:
+    def _drop(self) -> None:
+        """Stop the process; the next check starts a fresh one in the same folder."""
         if self._proc is not None:
             self._proc.kill()
             self._proc.wait()
             self._proc = None
+
+    def close(self) -> None:
+        self._drop()
+        self._folder.cleanup()
 
     def __enter__(self) -> TsChecker:
         return self
@@ -84,4 +89,3 @@ class TsChecker:
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
-        self._folder.cleanup()

@@ -64,7 +64,7 @@ class FastEvaluator:
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
-        self._checker.__exit__(None, None, None)
+        self._checker.close()
 
     def __enter__(self) -> FastEvaluator:
         return self

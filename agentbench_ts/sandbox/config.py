@@ -5,10 +5,18 @@ from __future__ import annotations
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypedDict
 
 from agentbench_ts.tools.workspace import ToolLimits
 
 DEFAULT_RECIPES = Path(__file__).resolve().parents[2] / "sandboxes"
+
+
+class ContainerResources(TypedDict):
+    nano_cpus: int
+    mem_limit: int
+    memswap_limit: int
+    pids_limit: int
 
 
 @dataclass(frozen=True)
@@ -19,6 +27,15 @@ class DockerLimits:
     tmpfs_bytes: int = 256 << 20
     max_output_bytes: int = 1_000_000
     max_file_bytes: int = 1 << 30
+
+    def resources(self) -> ContainerResources:
+        """The docker SDK arguments that cap a container's cpu, memory (no swap) and processes."""
+        return ContainerResources(
+            nano_cpus=int(self.cpus * 1e9),
+            mem_limit=self.memory_bytes,
+            memswap_limit=self.memory_bytes,
+            pids_limit=self.pids,
+        )
 
 
 @dataclass(frozen=True)
