@@ -20,6 +20,7 @@ from agentbench_ts.agent.record import outcome_of, steps_and_metrics
 from agentbench_ts.models.base import ModelFactory
 from agentbench_ts.models.options import ModelOptions
 from agentbench_ts.sandbox.registry import SandboxFactory
+from agentbench_ts.tasks.grading import DEFAULT_GRADERS, Graders, grader_for
 from agentbench_ts.tasks.task import Task
 from agentbench_ts.traces.records import EpisodeRecord, RunInfo
 from agentbench_ts.traces.store import TraceStore
@@ -79,16 +80,18 @@ def run_one(
     *,
     agent: AgentConfig,
     cancel: threading.Event | None = None,
+    graders: Graders = DEFAULT_GRADERS,
 ) -> EpisodeRecord:
     """One episode; any failure of the harness becomes an 'error' record, never a crashed run."""
     started_at, started = _now(), time.monotonic()
     model_name = info.model
     try:
+        grader = grader_for(task, graders)
         model = make_model(task)
         model_name = model.name
         sandbox = make_sandbox(task)
         try:
-            result = run_episode(task, model, sandbox, agent, cancel)
+            result = run_episode(task, model, sandbox, agent, cancel, grader=grader)
         finally:
             sandbox.close()
     except Exception as exc:
@@ -128,12 +131,16 @@ def run_tasks(
     make_model: ModelFactory,
     make_sandbox: SandboxFactory,
     on_episode: Callable[[EpisodeRecord, int, int], None] | None = None,
+    *,
+    graders: Graders = DEFAULT_GRADERS,
 ) -> TraceStore:
     """Run every (task, sample) not yet in config.out_dir, config.concurrency at a time.
 
     Records are appended as episodes finish. On an interrupt the episodes in flight stop at their
     next step, close their sandboxes and are not recorded, so a resumed run does them again.
     """
+    for task in tasks:
+        grader_for(task, graders)  # a task nobody can grade is an error before anything runs
     store = TraceStore(config.out_dir)
     info = store.open(new_run_info(config, tasks))
     todo = pending_episodes(tasks, config.samples, store.finished())
@@ -142,7 +149,15 @@ def run_tasks(
     try:
         futures = [
             pool.submit(
-                run_one, info, task, sample, make_model, make_sandbox, agent=config.agent, cancel=cancel
+                run_one,
+                info,
+                task,
+                sample,
+                make_model,
+                make_sandbox,
+                agent=config.agent,
+                cancel=cancel,
+                graders=graders,
             )
             for task, sample in todo
         ]

@@ -1,52 +1,147 @@
-"""A small TypeScript repository expressed as a Multi-SWE-bench instance, registered with the
-official package the way its 92 TypeScript repositories are: an Instance and an Image whose
-Dockerfile clones the repository (a local mirror replaces the clone offline), the official
-script layout (run.sh, test-run.sh, fix-run.sh) and a parse_log for node:test's spec reporter."""
+"""Small TypeScript repositories expressed as Multi-SWE-bench instances, registered with the official
+package the way its 92 TypeScript repositories are: an Instance and an Image whose Dockerfile clones
+the repository (a local mirror replaces the clone offline), the official script layout (run.sh,
+test-run.sh, fix-run.sh), a setup step that leaves the tree dirty (as installs that rewrite a lock
+file do), and a parse_log for the repository's test runner.
+
+- calc: node:test (spec reporter); the fix touches one function, a partial fix breaks a p2p test.
+- textkit: jest (--verbose) on the compiled tests, nested describe blocks."""
 
 from __future__ import annotations
 
 import shutil
 import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from conftest import QUIXBUGS
+from conftest import QUIXBUGS, REPO_ROOT
 
-ORG, REPO = "agentbench-test", "calc"
-TEST_COMMAND = "node_modules/.bin/tsc -p . && node --test --test-reporter=spec dist/test/"
+ORG = "agentbench-test"
+TOOLCHAIN = QUIXBUGS / "toolchain" / "node_modules"
+RUNNERS = REPO_ROOT / "tests" / "runners" / "node_modules"
+TSCONFIG = (
+    '{"compilerOptions": {"target": "es2020", "module": "commonjs", "outDir": "dist", "strict": true,'
+    ' "esModuleInterop": true, "types": ["node"]}, "include": ["src", "test"]}\n'
+)
+NODE_TEST = 'import { test } from "node:test";\nimport assert from "node:assert/strict";\n'
 
-FILES = {
-    "package.json": '{"name": "calc", "private": true}\n',
-    "tsconfig.json": (
-        '{"compilerOptions": {"target": "es2020", "module": "commonjs", "outDir": "dist", "strict": true,'
-        ' "esModuleInterop": true, "types": ["node"]}, "include": ["src", "test"]}\n'
-    ),
-    ".gitignore": "node_modules\ndist\n",
-    "src/calc.ts": (
-        "export function add(a: number, b: number): number {\n  return a + b;\n}\n\n"
-        "export function mul(a: number, b: number): number {\n  return a + b;\n}\n"
-    ),
-    "test/add.test.ts": (
-        'import { test } from "node:test";\nimport assert from "node:assert/strict";\n'
-        'import { add } from "../src/calc";\n\n'
-        'test("adds", () => assert.equal(add(2, 3), 5));\n'
-        'test("adds zero", () => assert.equal(add(4, 0), 4));\n'
-    ),
-}
-NEW_TEST = (
-    'import { test } from "node:test";\nimport assert from "node:assert/strict";\n'
-    'import { mul } from "../src/calc";\n\n'
-    'test("multiplies", () => assert.equal(mul(2, 3), 6));\n'
+
+@dataclass(frozen=True)
+class SyntheticRepo:
+    repo: str
+    files: dict[str, str]
+    test_patch: dict[str, str]
+    fix: dict[str, str]
+    partial: dict[str, str]
+    """A fix of the f2p tests that breaks a p2p test."""
+    f2p: tuple[str, ...]
+    """The tests the official runs must find failing with the test patch and passing with the fix."""
+    test_command: str
+    parser: str
+    """Name of the mswe.logs parser of the runner's output."""
+    title: str
+    body: str
+    issue: tuple[int, str, str]
+    node_modules: tuple[Path, ...] = field(default=(TOOLCHAIN,))
+
+    @property
+    def name(self) -> str:
+        return f"{ORG}/{self.repo}"
+
+
+CALC_SRC = (
+    "export function add(a: number, b: number): number {\n  return a + b;\n}\n\n"
+    "export function mul(a: number, b: number): number {\n  return a + b;\n}\n"
 )
-FIXED = (
-    FILES["src/calc.ts"]
-    .replace("return a + b;\n}\n", "return a * b;\n}\n")
-    .replace(
-        "add(a: number, b: number): number {\n  return a * b;",
-        "add(a: number, b: number): number {\n  return a + b;",
-    )
+CALC_FIXED = (
+    "export function add(a: number, b: number): number {\n  return a + b;\n}\n\n"
+    "export function mul(a: number, b: number): number {\n  return a * b;\n}\n"
 )
-BREAKS_ADD = FIXED.replace("return a + b;", "return a - b;")
+CALC = SyntheticRepo(
+    repo="calc",
+    files={
+        "package.json": '{"name": "calc", "private": true}\n',
+        "tsconfig.json": TSCONFIG,
+        ".gitignore": "node_modules\ndist\n",
+        "src/calc.ts": CALC_SRC,
+        "test/add.test.ts": (
+            NODE_TEST + 'import { add } from "../src/calc";\n\n'
+            'test("adds", () => assert.equal(add(2, 3), 5));\n'
+            'test("adds zero", () => assert.equal(add(4, 0), 4));\n'
+        ),
+    },
+    test_patch={
+        "test/mul.test.ts": (
+            NODE_TEST + 'import { mul } from "../src/calc";\n\n'
+            'test("multiplies", () => assert.equal(mul(2, 3), 6));\n'
+        )
+    },
+    fix={"src/calc.ts": CALC_FIXED},
+    partial={"src/calc.ts": CALC_FIXED.replace("return a + b;", "return a - b;")},
+    f2p=("multiplies",),
+    test_command="node_modules/.bin/tsc -p . && node --test --test-reporter=spec dist/test/",
+    parser="node_spec",
+    title="mul adds instead of multiplying",
+    body="`mul(2, 3)` returns 5.",
+    issue=(7, "mul is wrong", "mul(2, 3) should be 6"),
+)
+
+SLUG_SRC = (
+    "export function slugify(text: string): string {\n"
+    '  return text.trim().split(/\\s+/).join("-");\n}\n\n'
+    "export function words(text: string): number {\n"
+    '  return text.trim() === "" ? 0 : text.trim().split(/\\s+/).length;\n}\n'
+)
+SLUG_FIXED = SLUG_SRC.replace('.join("-");', '.join("-").toLowerCase();')
+TEXTKIT = SyntheticRepo(
+    repo="textkit",
+    files={
+        "package.json": '{"name": "textkit", "private": true}\n',
+        "tsconfig.json": TSCONFIG.replace('"types": ["node"]', '"types": []'),
+        "jest.config.js": 'module.exports = { testMatch: ["<rootDir>/dist/test/**/*.test.js"] };\n',
+        ".gitignore": "node_modules\ndist\n",
+        "src/slug.ts": SLUG_SRC,
+        "test/slug.test.ts": (
+            "declare const describe: (name: string, body: () => void) => void;\n"
+            "declare const it: (name: string, body: () => void) => void;\n"
+            "declare const expect: (value: unknown) => { toBe(expected: unknown): void };\n"
+            'import { slugify, words } from "../src/slug";\n\n'
+            'describe("slugify", () => {\n'
+            '  it("joins words with dashes", () => expect(slugify("a b  c")).toBe("a-b-c"));\n'
+            '  describe("whitespace", () => {\n'
+            '    it("trims the ends", () => expect(slugify("  a b ")).toBe("a-b"));\n'
+            "  });\n});\n\n"
+            'describe("words", () => {\n'
+            '  it("counts words", () => expect(words(" one two ")).toBe(2));\n'
+            "});\n"
+        ),
+    },
+    test_patch={
+        "test/case.test.ts": (
+            "declare const describe: (name: string, body: () => void) => void;\n"
+            "declare const it: (name: string, body: () => void) => void;\n"
+            "declare const expect: (value: unknown) => { toBe(expected: unknown): void };\n"
+            'import { slugify } from "../src/slug";\n\n'
+            'describe("slugify", () => {\n'
+            '  it("lowercases", () => expect(slugify("Hello World")).toBe("hello-world"));\n'
+            "});\n"
+        )
+    },
+    fix={"src/slug.ts": SLUG_FIXED},
+    partial={"src/slug.ts": SLUG_FIXED.replace("text.trim().split", "text.split")},
+    f2p=("slugify > lowercases",),
+    test_command=(
+        "node node_modules/typescript/bin/tsc -p . && node node_modules/jest/bin/jest.js --verbose --ci"
+    ),
+    parser="jest_verbose",
+    title="slugify keeps capital letters",
+    body='`slugify("Hello World")` gives `Hello-World`; slugs should be lower case.',
+    issue=(3, "Slugs are case sensitive", "Two titles that differ only in case get different slugs."),
+    node_modules=(RUNNERS, TOOLCHAIN),
+)
+REPOS = (CALC, TEXTKIT)
 
 
 def _git(repo: Path, *args: str) -> str:
@@ -55,17 +150,28 @@ def _git(repo: Path, *args: str) -> str:
 
 def _diff(repo: Path, files: dict[str, str]) -> str:
     for rel, content in files.items():
+        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
         (repo / rel).write_text(content)
     _git(repo, "add", "-A")
     patch = _git(repo, "diff", "--cached")
     _git(repo, "reset", "--hard", "-q")
+    _git(repo, "clean", "-fdq")
     return patch
 
 
-def make_repository(root: Path) -> dict[str, Any]:
+def _install(modules: tuple[Path, ...], target: Path) -> None:
+    """node_modules for offline builds: the first folder whole, the others' packages added."""
+    shutil.copytree(modules[0], target, symlinks=True)
+    for extra in modules[1:]:
+        for package in extra.iterdir():
+            if not (target / package.name).exists():
+                shutil.copytree(package, target / package.name, symlinks=True)
+
+
+def make_repository(root: Path, spec: SyntheticRepo = CALC) -> dict[str, Any]:
     """The mirror (a git repo at its base commit, with node_modules for offline builds) and patches."""
-    repo = root / REPO
-    for rel, content in FILES.items():
+    repo = root / spec.repo
+    for rel, content in spec.files.items():
         (repo / rel).parent.mkdir(parents=True, exist_ok=True)
         (repo / rel).write_text(content)
     _git(repo, "init", "-q")
@@ -73,41 +179,58 @@ def make_repository(root: Path) -> dict[str, Any]:
     _git(repo, "add", "-A")
     _git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "base")
     sha = _git(repo, "rev-parse", "HEAD").strip()
-    shutil.copytree(QUIXBUGS / "toolchain" / "node_modules", repo / "node_modules", symlinks=True)
+    _install(spec.node_modules, repo / "node_modules")
     return {
+        "spec": spec,
         "mirror": repo,
         "sha": sha,
-        "test_patch": _diff(repo, {"test/mul.test.ts": NEW_TEST}),
-        "fix_patch": _diff(repo, {"src/calc.ts": FIXED}),
-        "partial_patch": _diff(repo, {"src/calc.ts": BREAKS_ADD}),
+        "test_patch": _diff(repo, spec.test_patch),
+        "fix_patch": _diff(repo, spec.fix),
+        "partial_patch": _diff(repo, spec.partial),
     }
 
 
 def pull_request(parts: dict[str, Any], number: int = 1) -> Any:
     from multi_swe_bench.harness.pull_request import Base, PullRequest, ResolvedIssue
 
+    spec: SyntheticRepo = parts["spec"]
+    issue_number, issue_title, issue_body = spec.issue
     return PullRequest(
         org=ORG,
-        repo=REPO,
+        repo=spec.repo,
         number=number,
         state="closed",
-        title="mul adds instead of multiplying",
-        body="`mul(2, 3)` returns 5.",
+        title=spec.title,
+        body=spec.body,
         base=Base(label=f"{ORG}:main", ref="main", sha=parts["sha"]),
-        resolved_issues=[ResolvedIssue(number=7, title="mul is wrong", body="mul(2, 3) should be 6")],
+        resolved_issues=[ResolvedIssue(number=issue_number, title=issue_title, body=issue_body)],
         fix_patch=parts["fix_patch"],
         test_patch=parts["test_patch"],
         lang="typescript",
     )
 
 
-def register(base_image: str) -> None:
-    """Register the Instance (idempotent), with images FROM our offline base."""
+def parse_with(parser: str) -> Callable[[str], Any]:
+    from agentbench_ts.mswe import logs
+
+    read: Callable[[str], logs.Verdicts] = getattr(logs, parser)
+    return lambda log: logs.as_test_result(read(log))
+
+
+def parse_node_spec(log: str) -> Any:
+    return parse_with("node_spec")(log)
+
+
+def register(base_image: str, spec: SyntheticRepo = CALC) -> None:
+    """Register the repository's Instance (idempotent), with images FROM our offline base."""
     from multi_swe_bench.harness.image import Config, File, Image
     from multi_swe_bench.harness.instance import Instance, TestResult
     from multi_swe_bench.harness.pull_request import PullRequest
 
-    class CalcImage(Image):
+    home = f"/home/{spec.repo}"
+    parse = parse_with(spec.parser)
+
+    class SyntheticImage(Image):
         def __init__(self, pr: PullRequest, config: Config) -> None:
             self._pr, self._config = pr, config
 
@@ -132,32 +255,36 @@ def register(base_image: str) -> None:
             return f"pr-{self.pr.number}"
 
         def files(self) -> list[File]:
-            apply = "git -C /home/calc apply --whitespace=nowarn"
+            apply = f"git -C {home} apply --whitespace=nowarn"
             return [
+                File(".", "fix.patch", self.pr.fix_patch),
                 File(".", "test.patch", self.pr.test_patch),
-                File(".", "run.sh", f"#!/bin/bash\ncd /home/calc\n{TEST_COMMAND}\n"),
+                File(".", "run.sh", f"#!/bin/bash\ncd {home}\n{spec.test_command}\n"),
                 File(
                     ".",
                     "test-run.sh",
-                    f"#!/bin/bash\ncd /home/calc\n{apply} /home/test.patch || exit 1\n{TEST_COMMAND}\n",
+                    f"#!/bin/bash\ncd {home}\n{apply} /home/test.patch || exit 1\n{spec.test_command}\n",
                 ),
                 File(
                     ".",
                     "fix-run.sh",
-                    f"#!/bin/bash\ncd /home/calc\n{apply} /home/test.patch /home/fix.patch || exit 1\n"
-                    f"{TEST_COMMAND}\n",
+                    f"#!/bin/bash\ncd {home}\n{apply} /home/test.patch /home/fix.patch || exit 1\n"
+                    f"{spec.test_command}\n",
                 ),
             ]
 
         def dockerfile(self) -> str:
             copies = "".join(f"COPY {f.name} /home/\n" for f in self.files())
+            # The setup leaves a tracked file changed, as an install that rewrites a lock file does.
             return (
                 f"FROM {base_image}\nWORKDIR /home/\n"
-                f"RUN git clone https://github.com/{ORG}/{REPO}.git /home/{REPO}\n"
-                f"WORKDIR /home/{REPO}\n{copies}"
+                f"RUN git clone https://github.com/{ORG}/{spec.repo}.git {home}\n"
+                f"WORKDIR {home}\n{copies}"
+                f"RUN git -C {home} checkout -q {self.pr.base.sha} && echo '{{\"lockfileVersion\": 3}}' "
+                f"> {home}/package.json\n"
             )
 
-    class CalcInstance(Instance):
+    class SyntheticInstance(Instance):
         def __init__(self, pr: PullRequest, config: Config, *args: Any, **kwargs: Any) -> None:
             self._pr, self._config = pr, config
 
@@ -166,7 +293,7 @@ def register(base_image: str) -> None:
             return self._pr
 
         def dependency(self) -> Image:
-            return CalcImage(self.pr, self._config)
+            return SyntheticImage(self.pr, self._config)
 
         def run(self, run_cmd: str = "") -> str:
             return run_cmd or "bash /home/run.sh"
@@ -178,12 +305,6 @@ def register(base_image: str) -> None:
             return fix_patch_run_cmd or "bash /home/fix-run.sh"
 
         def parse_log(self, log: str) -> TestResult:
-            return parse_node_spec(log)
+            return parse(log)
 
-    Instance.register(ORG, REPO)(CalcInstance)
-
-
-def parse_node_spec(log: str) -> Any:
-    from agentbench_ts.mswe.logs import as_test_result, node_spec
-
-    return as_test_result(node_spec(log))
+    Instance.register(ORG, spec.repo)(SyntheticInstance)

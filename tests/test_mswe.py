@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from mswe_fixture import ORG, REPO, make_repository, parse_node_spec, pull_request, register
+from mswe_fixture import CALC, ORG, make_repository, parse_node_spec, pull_request, register
 
 from agentbench_ts.errors import TaskDataError
 from agentbench_ts.mswe.docker_run import BuildOptions
@@ -27,7 +27,7 @@ def parts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 def harness(task_images, parts: dict[str, Any]) -> HarnessConfig:  # type: ignore[no-untyped-def]
     register(task_images.base())
     return HarnessConfig(
-        BuildOptions(network=False, mirrors={f"{ORG}/{REPO}": parts["mirror"]}),
+        BuildOptions(network=False, mirrors={f"{ORG}/{CALC.repo}": parts["mirror"]}),
         DockerLimits(cpus=2, memory_bytes=1 << 30),
         timeout_s=300,
     )
@@ -76,7 +76,7 @@ def test_records_round_trip_through_the_loader(record: Any, tmp_path: Path) -> N
     assert loaded.id == record.id and set(loaded.p2p_tests) == set(record.p2p_tests)
     assert load_instances(path, languages=("javascript",)) == []
     line = json.loads(prediction(record, record.fix_patch))
-    assert (line["org"], line["repo"], line["number"]) == (ORG, REPO, 1)
+    assert (line["org"], line["repo"], line["number"]) == (ORG, CALC.repo, 1)
 
 
 def test_malformed_records_name_their_line(tmp_path: Path) -> None:
@@ -97,7 +97,7 @@ def test_cli_validates_and_evaluates_predictions(  # type: ignore[no-untyped-def
 
     instances = tmp_path / "instances.jsonl"
     instances.write_text(record.json() + "\n")
-    mirror = ["--mirror", f"{ORG}/{REPO}={parts['mirror']}"]
+    mirror = ["--mirror", f"{ORG}/{CALC.repo}={parts['mirror']}"]
     assert main(["mswe", "validate", str(instances), *mirror]) == 0
     assert "1 valid, 0 invalid" in capsys.readouterr().out
     predictions = tmp_path / "predictions.jsonl"
@@ -107,4 +107,4 @@ def test_cli_validates_and_evaluates_predictions(  # type: ignore[no-untyped-def
     assert main(argv) == 0
     report = json.loads((out / "final_report.json").read_text())
     assert report["unresolved_ids"] == [record.id] and report["resolved_instances"] == 0
-    assert (out / "reports" / f"{ORG}__{REPO}-1.json").is_file()
+    assert (out / "reports" / f"{ORG}__{CALC.repo}-1.json").is_file()

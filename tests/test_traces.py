@@ -148,3 +148,30 @@ def test_an_interrupted_concurrent_run_records_only_finished_episodes_and_resume
     assert len(recorded) == 1 and recorded[0].outcome == "resolved"
     store = run_tasks(config, tasks, slow, make_sandbox)
     assert sorted(r.task_id for r in store.episodes()) == sorted(t.task_id for t in tasks)
+
+
+def test_a_task_is_graded_by_the_grader_it_names(
+    tmp_path: Path, js_task: Task, make_sandbox: SandboxFactory
+) -> None:
+    from agentbench_ts.errors import TaskDataError
+    from agentbench_ts.sandbox.base import Sandbox
+    from agentbench_ts.tasks.grading import TestReport, run_tests
+
+    calls: list[str] = []
+
+    def strict_grader(task: Task, sandbox: Sandbox) -> TestReport:
+        """The TAP verdict, but never resolved: proves whose verdict the episode records."""
+        calls.append(task.task_id)
+        report = run_tests(task, sandbox)
+        return report.model_copy(update={"resolved": False, "summary": "strict: " + report.summary})
+
+    task = js_task.model_copy(update={"grader": "strict"})
+    config = RunConfig(out_dir=tmp_path / "run", suite="toy", model="oracle")
+    with pytest.raises(TaskDataError, match=r"graded by 'strict'.*given: tap"):
+        run_tasks(config, [task], model_factory("oracle"), make_sandbox)
+    store = run_tasks(
+        config, [task], model_factory("oracle"), make_sandbox, graders={"strict": strict_grader}
+    )
+    (record,) = store.episodes()
+    assert record.outcome == "failed" and calls  # the oracle's fix passes TAP, but not this grader
+    assert record.final_tests is not None and record.final_tests.summary.startswith("strict: 2 passed")

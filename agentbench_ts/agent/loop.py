@@ -15,7 +15,7 @@ from agentbench_ts.protocol.actions import Final
 from agentbench_ts.protocol.parser import parse_action
 from agentbench_ts.protocol.prompt import system_prompt
 from agentbench_ts.sandbox.base import Sandbox, final_patch
-from agentbench_ts.tasks.grading import TestReport
+from agentbench_ts.tasks.grading import Grader, TestReport, run_tests
 from agentbench_ts.tasks.task import Task
 from agentbench_ts.traces.records import StopReason
 
@@ -41,12 +41,18 @@ def initial_messages(task: Task) -> list[ChatMessage]:
 
 
 def run_episode(
-    task: Task, model: Model, sandbox: Sandbox, config: AgentConfig, cancel: threading.Event | None = None
+    task: Task,
+    model: Model,
+    sandbox: Sandbox,
+    config: AgentConfig,
+    cancel: threading.Event | None = None,
+    *,
+    grader: Grader = run_tests,
 ) -> EpisodeResult:
     messages = initial_messages(task)
     steps: list[Step] = []
     guards = Guards(config, cancel)
-    tests = TestDriver(task, sandbox, config.test_policy)
+    tests = TestDriver(task, sandbox, config.test_policy, grader)
     error: str | None = None
     while True:
         stop = guards.before_step(len(steps))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from agentbench_ts.agent.config import TestPolicy
 from agentbench_ts.sandbox.base import Sandbox
-from agentbench_ts.tasks.grading import TestReport, run_tests
+from agentbench_ts.tasks.grading import Grader, TestReport, run_tests
 from agentbench_ts.tasks.task import Task
 
 
@@ -13,14 +13,14 @@ class TestDriver:
 
     __test__ = False  # not a pytest class
 
-    def __init__(self, task: Task, sandbox: Sandbox, policy: TestPolicy) -> None:
-        self._task, self._sandbox, self._policy = task, sandbox, policy
+    def __init__(self, task: Task, sandbox: Sandbox, policy: TestPolicy, grader: Grader = run_tests) -> None:
+        self._task, self._sandbox, self._policy, self._grader = task, sandbox, policy, grader
         self._latest: TestReport | None = None
         self.runs = 0
 
     def _run(self) -> TestReport:
         if self._latest is None:
-            self._latest = run_tests(self._task, self._sandbox)
+            self._latest = self._grader(self._task, self._sandbox)
             self.runs += 1
         return self._latest
 

@@ -110,7 +110,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "render-check":
             return _render_check(args)
         if args.command == "mswe":
-            return mswe_command(args)
+            return mswe_command(args, argv)
         if args.command == "multiple":
             return multiple_command(args)
         if args.command == "extract":

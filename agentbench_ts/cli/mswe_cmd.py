@@ -1,11 +1,16 @@
-"""`agentbench mswe validate|evaluate`: Multi-SWE-bench instances through the official-grade harness."""
+"""`agentbench mswe validate|evaluate|run`: Multi-SWE-bench instances through the official-grade
+harness, and agent episodes on them."""
 
 from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+from agentbench_ts.cli.run_cmd import add_episode_flags, add_model_flags, progress_bar, run_config
+from agentbench_ts.models.registry import MODEL_SPECS, model_factory
 
 
 def add_mswe_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -19,7 +24,14 @@ def add_mswe_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "--predictions", required=True, type=Path, help='jsonl of {"org","repo","number","fix_patch"}'
     )
     evaluate.add_argument("--out", required=True, type=Path, help="folder for final_report.json and reports")
-    for command in (validate, evaluate):
+    run = commands.add_parser(
+        "run", help="agent episodes on the instances: traces, predictions.jsonl and final_report.json"
+    )
+    run.add_argument("--model", required=True, help=f"model spec: {', '.join(MODEL_SPECS)}")
+    # The fix-run applies the instance's hidden test patch: by default the model is not told its results.
+    add_episode_flags(run, test_policy="never")
+    add_model_flags(run)
+    for command in (validate, evaluate, run):
         command.add_argument("instances", type=Path, help="jsonl of Multi-SWE-bench instance records")
         command.add_argument("--javascript", action="store_true", help="also JavaScript instances")
         command.add_argument("--mirror", action="append", default=[], metavar="ORG/REPO=PATH")
@@ -94,7 +106,7 @@ def _evaluate(records: list[Any], client: Any, config: Any, predictions: Path, o
     return 0
 
 
-def mswe_command(args: argparse.Namespace) -> int:
+def mswe_command(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from agentbench_ts.mswe.records import load_instances  # noqa: PLC0415
     from agentbench_ts.sandbox.registry import docker_client  # noqa: PLC0415
 
@@ -103,4 +115,34 @@ def mswe_command(args: argparse.Namespace) -> int:
     config, client = _config(args), docker_client()
     if args.mswe_command == "validate":
         return _validate(records, client, config)
+    if args.mswe_command == "run":
+        return _run(records, client, config, args, argv)
     return _evaluate(records, client, config, args.predictions, args.out)
+
+
+def _run(records: list[Any], client: Any, config: Any, args: argparse.Namespace, argv: Sequence[str]) -> int:
+    from agentbench_ts.cli.run_cmd import sandbox_config  # noqa: PLC0415
+    from agentbench_ts.mswe.grader import MsweGrader  # noqa: PLC0415
+    from agentbench_ts.mswe.results import write_results  # noqa: PLC0415
+    from agentbench_ts.mswe.tasks import GRADER, instance_tasks  # noqa: PLC0415
+    from agentbench_ts.report import format_summary, summarize  # noqa: PLC0415
+    from agentbench_ts.runner import run_tasks  # noqa: PLC0415
+    from agentbench_ts.sandbox.docker_workspace import WorkspaceCopies  # noqa: PLC0415
+    from agentbench_ts.sandbox.registry import sandbox_factory  # noqa: PLC0415
+
+    args.sandbox = "docker"
+    sandboxes = sandbox_config(args)
+    tasks = instance_tasks(client, records, config, WorkspaceCopies(client, sandboxes.images.workspaces))
+    run = run_config(args, argv, str(args.instances), "docker")
+    store = run_tasks(
+        run,
+        tasks,
+        model_factory(args.model, run.model_options),
+        sandbox_factory(sandboxes),
+        progress_bar(),
+        graders={GRADER: MsweGrader(client, records, config)},
+    )
+    print(format_summary(summarize(store.episodes())))
+    for path in write_results(store.episodes(), records, args.out):
+        print(path)
+    return 0

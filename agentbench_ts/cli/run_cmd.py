@@ -6,7 +6,7 @@ import argparse
 import os
 import shutil
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from agentbench_ts.agent.config import AgentConfig
@@ -27,18 +27,23 @@ def add_run_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     run = sub.add_parser("run", help="run a model on a suite and record traces")
     run.add_argument("--suite", required=True, type=Path, help="suite folder, e.g. tasks/quixbugs-ts")
     run.add_argument("--model", required=True, help=f"model spec: {', '.join(MODEL_SPECS)}")
-    run.add_argument("--out", required=True, type=Path, help="run directory (resumed if it exists)")
     run.add_argument("--task", action="append", help="only this task (repeatable)")
-    run.add_argument("--samples", type=int, default=1, help="episodes per task")
-    run.add_argument("--concurrency", type=int, default=1, help="episodes in flight at once")
-    run.add_argument("--seed", type=int, default=0)
     add_sandbox_flags(run)
-    agent = AgentConfig()
-    run.add_argument("--max-steps", type=int, default=agent.max_steps)
-    run.add_argument("--max-wall-s", type=float, default=agent.max_wall_s)
-    run.add_argument("--test-policy", default=agent.test_policy, choices=["never", "on_write", "end"])
-    run.add_argument("--lenient", action="store_true", help="recover fenced or prefixed JSON")
+    add_episode_flags(run, AgentConfig().test_policy)
     add_model_flags(run)
+
+
+def add_episode_flags(parser: argparse.ArgumentParser, test_policy: str) -> None:
+    """Where the traces go, how many episodes, and the agent's budgets and policies."""
+    parser.add_argument("--out", required=True, type=Path, help="run directory (resumed if it exists)")
+    parser.add_argument("--samples", type=int, default=1, help="episodes per task")
+    parser.add_argument("--concurrency", type=int, default=1, help="episodes in flight at once")
+    parser.add_argument("--seed", type=int, default=0)
+    agent = AgentConfig()
+    parser.add_argument("--max-steps", type=int, default=agent.max_steps)
+    parser.add_argument("--max-wall-s", type=float, default=agent.max_wall_s)
+    parser.add_argument("--test-policy", default=test_policy, choices=["never", "on_write", "end"])
+    parser.add_argument("--lenient", action="store_true", help="recover fenced or prefixed JSON")
 
 
 def add_sandbox_flags(parser: argparse.ArgumentParser) -> None:
@@ -83,34 +88,41 @@ def sandbox_config(args: argparse.Namespace) -> SandboxConfig:
     return SandboxConfig(kind=args.sandbox, path_env=path, tool_limits=tools, images=image_config(args))
 
 
-def run_command(args: argparse.Namespace, argv: Sequence[str]) -> int:
-    tasks = load_suite(args.suite, args.task)
+def run_config(args: argparse.Namespace, argv: Sequence[str], suite: str, sandbox: str) -> RunConfig:
     agent = AgentConfig(
         max_steps=args.max_steps,
         max_wall_s=args.max_wall_s,
         test_policy=args.test_policy,
         lenient_parsing=args.lenient,
     )
-    options = model_options(args)
-    config = RunConfig(
+    return RunConfig(
         out_dir=args.out,
-        suite=str(args.suite),
+        suite=suite,
         model=args.model,
-        sandbox=args.sandbox,
+        sandbox=sandbox,
         samples=args.samples,
         seed=args.seed,
         agent=agent,
-        model_options=options,
+        model_options=model_options(args),
         concurrency=args.concurrency,
         command=("agentbench", *argv),
     )
+
+
+def progress_bar() -> Callable[[EpisodeRecord, int, int], None]:
     bar = ProgressBar(sys.stderr)
 
     def progress(record: EpisodeRecord, done: int, total: int) -> None:
         bar.update(done, total, record.outcome == "resolved", f"{record.task_id}: {record.outcome}")
 
-    make_model = model_factory(args.model, options)
-    store = run_tasks(config, tasks, make_model, sandbox_factory(sandbox_config(args)), progress)
+    return progress
+
+
+def run_command(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    tasks = load_suite(args.suite, args.task)
+    config = run_config(args, argv, str(args.suite), args.sandbox)
+    make_model = model_factory(args.model, config.model_options)
+    store = run_tasks(config, tasks, make_model, sandbox_factory(sandbox_config(args)), progress_bar())
     print(format_summary(summarize(store.episodes())))
     print(f"traces: {store.episodes_path}")
     return 0

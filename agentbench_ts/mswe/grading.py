@@ -36,22 +36,34 @@ def judge(instance: Any, record: Any, fix_log: str) -> Judgement:
 
 
 def final_report(judgements: Sequence[Judgement], empty_patch_ids: list[str], error_ids: list[str]) -> str:
-    """`final_report.json` as the official harness writes it (FinalReport), plus empty patches."""
+    """`final_report.json` in the official harness's FinalReport form. An empty patch is submitted,
+    completed and unresolved whether or not it was run; an error is submitted and incomplete."""
     from multi_swe_bench.harness.report import FinalReport  # noqa: PLC0415
 
-    resolved = [j.report for j in judgements if j.resolved]
-    unresolved = [j.report for j in judgements if not j.resolved]
-    summary = FinalReport.from_reports(resolved, unresolved, []).dict()
-    summary["empty_patch_ids"] = sorted(empty_patch_ids)
-    summary["empty_patch_instances"] = len(empty_patch_ids)
-    summary["error_ids"] = sorted(error_ids)
-    summary["error_instances"] = len(error_ids)
-    summary["incomplete_ids"] = sorted(error_ids)
-    summary["incomplete_instances"] = len(error_ids)
-    summary["submitted_ids"] = sorted({*summary["submitted_ids"], *error_ids})
-    summary["submitted_instances"] = len(summary["submitted_ids"])
-    summary["total_instances"] = summary["submitted_instances"]
-    return json.dumps(summary, indent=4, ensure_ascii=False)
+    judged = {j.instance_id for j in judgements}
+    completed = sorted(judged | set(empty_patch_ids))
+    resolved = sorted(j.instance_id for j in judgements if j.resolved)
+    unresolved = sorted(set(completed) - set(resolved))
+    errors = sorted(set(error_ids) - set(completed))
+    submitted = sorted({*completed, *errors})
+    report = FinalReport(
+        total_instances=len(submitted),
+        submitted_instances=len(submitted),
+        completed_instances=len(completed),
+        incomplete_instances=len(errors),
+        resolved_instances=len(resolved),
+        unresolved_instances=len(unresolved),
+        empty_patch_instances=len(set(empty_patch_ids)),
+        error_instances=len(errors),
+        submitted_ids=submitted,
+        completed_ids=completed,
+        incomplete_ids=errors,
+        resolved_ids=resolved,
+        unresolved_ids=unresolved,
+        empty_patch_ids=sorted(set(empty_patch_ids)),
+        error_ids=errors,
+    )
+    return json.dumps(report.dict(), indent=4, ensure_ascii=False)
 
 
 def prediction(record: Any, fix_patch: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from agentbench_ts.mswe.docker_run import BuildOptions, ensure_instance_image, run_script
+from agentbench_ts.mswe.docker_run import BuildOptions, ScriptRun, ensure_instance_image, run_script
 from agentbench_ts.mswe.grading import Judgement, judge
 from agentbench_ts.sandbox.config import DockerLimits
 
@@ -25,10 +25,10 @@ def create_instance(pr: Any) -> Any:
     return Instance.create(pr, Config(need_clone=False, global_env=None, clear_env=False))
 
 
-def _run(client: Any, instance: Any, command: str, fix_patch: str, config: HarnessConfig) -> str:
+def _run(client: Any, instance: Any, command: str, fix_patch: str, config: HarnessConfig) -> ScriptRun:
     image = ensure_instance_image(client, instance, config.build)
     fix_patch_path = instance.dependency().fix_patch_path()
-    done = run_script(
+    return run_script(
         client,
         image,
         command,
@@ -37,13 +37,20 @@ def _run(client: Any, instance: Any, command: str, fix_patch: str, config: Harne
         limits=config.limits,
         timeout_s=config.timeout_s,
     )
-    return done.log
+
+
+def evaluate_patch_run(
+    client: Any, record: Any, fix_patch: str, config: HarnessConfig
+) -> tuple[Judgement, ScriptRun]:
+    """The instance's fix-run with this patch and the official verdict on its log."""
+    instance = create_instance(record)
+    fix_run = _run(client, instance, instance.fix_patch_run(), fix_patch, config)
+    return judge(instance, record, fix_run.log), fix_run
 
 
 def evaluate_patch(client: Any, record: Any, fix_patch: str, config: HarnessConfig) -> Judgement:
     """Resolved iff the instance's fix-run with this patch meets the official rule."""
-    instance = create_instance(record)
-    return judge(instance, record, _run(client, instance, instance.fix_patch_run(), fix_patch, config))
+    return evaluate_patch_run(client, record, fix_patch, config)[0]
 
 
 def record_from_runs(client: Any, pr: Any, config: HarnessConfig) -> Any:
@@ -53,7 +60,7 @@ def record_from_runs(client: Any, pr: Any, config: HarnessConfig) -> Any:
 
     instance = create_instance(pr)
     logs = [
-        _run(client, instance, command, pr.fix_patch, config)
+        _run(client, instance, command, pr.fix_patch, config).log
         for command in (
             instance.run(),
             instance.test_patch_run(),

@@ -40,9 +40,14 @@ class Sandbox(Protocol):
         ...
 
 
+BASE_REF = "refs/agentbench/base"
+"""The episode's start state, where it differs from HEAD (recorded by the docker workspace copies)."""
+
+
 def final_patch(sandbox: Sandbox, timeout_s: float = 60.0) -> str:
-    """The diff of the workspace against the task's base commit, new files included."""
-    result = sandbox.exec("git add -A && git diff --cached --binary HEAD", timeout_s)
+    """The diff of the workspace against its start state (BASE_REF, else HEAD), new files included."""
+    base = f"$(git rev-parse -q --verify {BASE_REF} || echo HEAD)"
+    result = sandbox.exec(f"git add -A && git diff --cached --binary {base}", timeout_s)
     if not result.ok:
         return ""
     return result.output

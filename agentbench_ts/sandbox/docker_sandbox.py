@@ -1,8 +1,9 @@
 """DockerSandbox: one container per episode, no network, CPU/memory/pids limits, read-only root.
 
-The repository is a private host-side copy of the task image's /work/repo, bind-mounted into
-the container. The file tools run on this machine against it (same confinement as LocalSandbox,
-no `docker exec` per call); commands run in the container as the calling user, so everything
+The repository is a private host-side copy of the image's repository folder (/work/repo for
+our task images, e.g. /home/<repo> for Multi-SWE-bench instance images), bind-mounted over it.
+The file tools run on this machine against it (same confinement as LocalSandbox, no `docker exec`
+per call); commands run in the container as the calling user, so everything
 they write can be read and removed here. A command past its deadline takes the container with
 it: a fresh one is started on the same copy, so the workspace survives and nothing else does.
 """
@@ -39,7 +40,7 @@ def owner_label() -> str:
 
 
 class DockerSandbox:
-    """Implements `Sandbox` with a container from `image`, whose /work/repo holds the task."""
+    """Implements `Sandbox` with a container from `image`, whose `repo_dir` holds the task."""
 
     def __init__(
         self,
@@ -48,12 +49,14 @@ class DockerSandbox:
         *,
         workspaces: WorkspaceCopies,
         task_id: str = "",
+        repo_dir: str = REPO_DIR,
         limits: DockerLimits | None = None,
         tool_limits: ToolLimits | None = None,
     ) -> None:
         self._client = client
         self._workspaces = workspaces
         self._image = image
+        self._repo_dir = repo_dir
         self._limits = limits or DockerLimits()
         self._tool_limits = tool_limits
         self._labels = {SANDBOX_LABEL: "1", OWNER_LABEL: owner_label(), TASK_LABEL: task_id}
@@ -67,7 +70,7 @@ class DockerSandbox:
             raise
 
     def _start(self) -> None:
-        self._repo = self._workspaces.new_episode(self._image)
+        self._repo = self._workspaces.new_episode(self._image, self._repo_dir)
         self._workspace = HostWorkspace(self._repo, self._tool_limits)
         self._container = self._run_container()
 
@@ -84,8 +87,8 @@ class DockerSandbox:
                 **limits.resources(),
                 read_only=True,
                 tmpfs={"/tmp": f"rw,exec,size={limits.tmpfs_bytes}"},
-                mounts=[Mount(REPO_DIR, str(self._repo), type="bind")],
-                working_dir=REPO_DIR,
+                mounts=[Mount(self._repo_dir, str(self._repo), type="bind")],
+                working_dir=self._repo_dir,
                 user=f"{os.getuid()}:{os.getgid()}",
                 environment={"HOME": "/tmp"},
                 cap_drop=["ALL"],
@@ -115,7 +118,7 @@ class DockerSandbox:
             self.container_id,
             command,
             timeout_s,
-            workdir=REPO_DIR,
+            workdir=self._repo_dir,
             max_output_bytes=self._limits.max_output_bytes,
             max_file_bytes=self._limits.max_file_bytes,
             on_timeout=self._replace_container,

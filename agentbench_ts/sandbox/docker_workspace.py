@@ -5,37 +5,70 @@ gets a copy-on-write overlay of it (an overlayfs mount: milliseconds whatever th
 where this process may not mount, a `cp -a` copy. For a 5,000-file repository the mount takes
 milliseconds and `cp -a` seconds (benchmarks/sandbox_tools.py); Docker's volume copy-up, used before,
 took about 12 s.
+
+The pristine copy's start state is recorded as the ref `refs/agentbench/base` (a commit of every file
+git tracks or would track), so an episode's patch is its own change even where the image's setup
+left the tree dirty (an install that rewrites a lock file): the patch applies where the image's
+repository is, as an official harness applies it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import shutil
 import subprocess
 import tarfile
+import tempfile
 import uuid
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from docker import DockerClient
 from docker.errors import APIError
 
 from agentbench_ts.errors import SandboxError
+from agentbench_ts.sandbox.base import BASE_REF
 
 REPO_DIR = "/work/repo"
+_GIT_IDENTITY = ("-c", "user.name=agentbench", "-c", "user.email=agentbench@localhost")
 
 
-def _export_repo(client: DockerClient, image: str, target: Path) -> None:
+def _export_repo(client: DockerClient, image: str, repo_dir: str, target: Path) -> None:
     container = client.containers.create(image, command=["true"], network_disabled=True)
     try:
-        stream, _ = container.get_archive(REPO_DIR)
+        stream, _ = container.get_archive(repo_dir)
         data = io.BytesIO(b"".join(stream))
     except APIError as exc:
-        raise SandboxError(f"image {image} has no {REPO_DIR} to work in: {exc}") from exc
+        raise SandboxError(f"image {image} has no {repo_dir} to work in: {exc}") from exc
     finally:
         container.remove(force=True)
     with tarfile.open(fileobj=data) as archive:
         archive.extractall(target, filter="data")
+
+
+def _mark_base(repo: Path) -> None:
+    """Commit the start state as BASE_REF, leaving HEAD, the index and the files as they are."""
+    if not (repo / ".git").exists():
+        return
+    with tempfile.TemporaryDirectory(prefix="agentbench-index-") as tmp:
+        env = {**os.environ, "GIT_INDEX_FILE": str(Path(tmp) / "index")}
+        tree = ""
+        for argv in (["read-tree", "HEAD"], ["add", "-A"], ["write-tree"]):
+            done = subprocess.run(
+                ["git", *argv], cwd=repo, env=env, capture_output=True, text=True, check=False
+            )
+            if done.returncode != 0:
+                raise SandboxError(f"cannot record the start state of {repo}: {done.stderr.strip()}")
+            tree = done.stdout.strip()
+    commit = subprocess.run(
+        ["git", *_GIT_IDENTITY, "commit-tree", tree, "-p", "HEAD", "-m", "agentbench: start state"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    subprocess.run(["git", "update-ref", BASE_REF, commit], cwd=repo, check=True, capture_output=True)
 
 
 class WorkspaceCopies:
@@ -48,21 +81,29 @@ class WorkspaceCopies:
         (root / "pristine").mkdir(parents=True, exist_ok=True)
         (root / "episodes").mkdir(parents=True, exist_ok=True)
 
-    def pristine(self, image: str) -> Path:
+    def pristine(self, image: str, repo_dir: str = REPO_DIR) -> Path:
+        """The image's repository at `repo_dir`, exported once per image id, its start state marked."""
         image_id = str(self._client.images.get(image).id).removeprefix("sha256:")[:24]
-        final = self.root / "pristine" / image_id
+        key = (
+            image_id
+            if repo_dir == REPO_DIR
+            else f"{image_id}-{hashlib.sha256(repo_dir.encode()).hexdigest()[:8]}"
+        )
+        final = self.root / "pristine" / key
+        name = PurePosixPath(repo_dir).name
         if not final.exists():
-            staging = self.root / "pristine" / f".{image_id}-{uuid.uuid4().hex[:8]}"
-            _export_repo(self._client, image, staging)
+            staging = self.root / "pristine" / f".{key}-{uuid.uuid4().hex[:8]}"
+            _export_repo(self._client, image, repo_dir, staging)
+            _mark_base(staging / name)
             try:
                 staging.rename(final)
             except OSError:
                 shutil.rmtree(staging, ignore_errors=True)  # another process won the race
-        return final / "repo"
+        return final / name
 
-    def new_episode(self, image: str) -> Path:
+    def new_episode(self, image: str, repo_dir: str = REPO_DIR) -> Path:
         """A private copy of the image's repository; its folder name carries this process id."""
-        source = self.pristine(image)
+        source = self.pristine(image, repo_dir)
         episode = self.root / "episodes" / f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
         episode.mkdir()
         if self._overlay and _mount_overlay(source, episode):

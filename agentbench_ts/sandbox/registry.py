@@ -19,6 +19,8 @@ SandboxFactory = Callable[[Task], Sandbox]
 
 def _local(config: SandboxConfig) -> SandboxFactory:
     def build(task: Task) -> Sandbox:
+        if task.image is not None:
+            raise SandboxError(f"task {task.task_id} lives in the image {task.image}: use the docker sandbox")
         return LocalSandbox(
             task.repo_dir,
             task.toolchain_dir,
@@ -58,9 +60,10 @@ def _docker(config: SandboxConfig) -> SandboxFactory:
     def build(task: Task) -> Sandbox:
         return DockerSandbox(
             client,
-            images.task(task),
+            task.image or images.task(task),
             workspaces=workspaces,
             task_id=task.task_id,
+            repo_dir=task.image_repo_dir,
             limits=config.docker_limits,
             tool_limits=config.tool_limits,
         )

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict
 
+from agentbench_ts.errors import TaskDataError
 from agentbench_ts.sandbox.base import Sandbox
 from agentbench_ts.tasks.tap import TestStatus, parse_tap
 from agentbench_ts.tasks.task import Task
@@ -26,9 +30,11 @@ class TestReport(BaseModel):
     summary: str
     elapsed_s: float
     output_tail: str
+    harness_report: dict[str, Any] | None = None
+    """The grader's own report where it has one (mswe: the official harness Report)."""
 
 
-def _summary(tests: dict[str, TestStatus], missing: list[str], output: str, timed_out: bool) -> str:
+def summarize_tests(tests: dict[str, TestStatus], missing: list[str], output: str, timed_out: bool) -> str:
     if timed_out:
         return "the tests timed out"
     failed = [name for name, status in tests.items() if status is TestStatus.FAIL]
@@ -63,7 +69,22 @@ def run_tests(task: Task, sandbox: Sandbox) -> TestReport:
         timed_out=result.timed_out,
         tests=tests,
         missing=missing,
-        summary=_summary(tests, missing, result.output, result.timed_out),
+        summary=summarize_tests(tests, missing, result.output, result.timed_out),
         elapsed_s=result.elapsed_s,
         output_tail=result.output[-4000:],
     )
+
+
+Grader = Callable[[Task, Sandbox], TestReport]
+"""Runs a task's tests on the sandbox as the episode left it and judges them."""
+Graders = Mapping[str, Grader]
+DEFAULT_GRADERS: Graders = {"tap": run_tests}
+
+
+def grader_for(task: Task, graders: Graders) -> Grader:
+    if task.grader not in graders:
+        raise TaskDataError(
+            f"task {task.task_id} is graded by {task.grader!r}, which this run was not given "
+            f"(given: {', '.join(sorted(graders))})"
+        )
+    return graders[task.grader]

@@ -24,6 +24,15 @@ class Task(BaseModel):
     fail_to_pass: tuple[str, ...]
     pass_to_pass: tuple[str, ...] = ()
     split: str | None = None
+    image: str | None = Field(
+        default=None, description="a built image whose image_repo_dir holds the repository (docker only)"
+    )
+    image_repo_dir: str = "/work/repo"
+    grader: str = Field(
+        default="tap",
+        description="what runs and judges the tests: 'tap' (test_command's TAP output) or another "
+        "grader given to the run by name (e.g. 'mswe': the Multi-SWE-bench harness on the patch)",
+    )
 
     def gold_files(self) -> dict[str, str]:
         """Relative path -> content of every file of the gold fix."""

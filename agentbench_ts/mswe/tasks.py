@@ -1,0 +1,134 @@
+"""Multi-SWE-bench instances as Tasks: the instance image's repository at its start state, the
+problem statement (title, body and resolved issues), the gold fix as files for the oracle, and the
+'mswe' grader, which judges the episode's patch with the official harness."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from agentbench_ts.errors import TaskDataError
+from agentbench_ts.mswe.docker_run import ensure_instance_image, image_chain
+from agentbench_ts.mswe.harness import HarnessConfig, create_instance
+from agentbench_ts.sandbox.base import BASE_REF
+from agentbench_ts.sandbox.docker_workspace import WorkspaceCopies
+from agentbench_ts.tasks.task import Task
+
+SUITE = "mswe"
+GRADER = "mswe"
+_CHECKOUT = re.compile(r"^(?:RUN git clone\s+(?:-\S+\s+)*\S+|COPY\s+\S+)\s+(/\S+)\s*$", re.MULTILINE)
+
+
+def task_id(record: Any, suite: str = SUITE) -> str:
+    return f"{suite}/{record.id}"
+
+
+def problem_statement(record: Any) -> str:
+    """What the model reads: the pull request's title and body, then each issue it resolves."""
+    parts = [f"Resolve this problem in the repository {record.org}/{record.repo}.", "", record.title.strip()]
+    if record.body and record.body.strip():
+        parts += ["", record.body.strip()]
+    for issue in record.resolved_issues:
+        parts += ["", f"Issue #{issue.number}: {(issue.title or '').strip()}"]
+        if issue.body and issue.body.strip():
+            parts.append(issue.body.strip())
+    return "\n".join(parts)
+
+
+def repo_dir_in_image(instance: Any) -> str:
+    """Where the instance's images put the repository: the target of their `git clone` (or of the
+    COPY that replaces it) named after the repository, else /home/<repo> as every official one does."""
+    repo = instance.pr.repo
+    for image in image_chain(instance):
+        for target in _CHECKOUT.findall(image.dockerfile()):
+            if target.rstrip("/").rsplit("/", 1)[-1] == repo:
+                return str(target.rstrip("/"))
+    return f"/home/{repo}"
+
+
+def _git(repo: Path, *argv: str, env: dict[str, str] | None = None, data: str | None = None) -> str:
+    done = subprocess.run(
+        ["git", *argv], cwd=repo, env=env, input=data, capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        raise TaskDataError(f"git {argv[0]} in {repo} failed: {done.stderr.strip()}")
+    return done.stdout
+
+
+def write_gold(repo: Path, fix_patch: str, target: Path) -> None:
+    """Every file the fix patch adds or changes, with its content after the patch, under `target`.
+    The patch is applied to the start state in a scratch index: the repository is not touched."""
+    base = BASE_REF if _git(repo, "for-each-ref", BASE_REF).strip() else "HEAD"
+    with tempfile.TemporaryDirectory(prefix="mswe-gold-") as tmp:
+        env = {**os.environ, "GIT_INDEX_FILE": str(Path(tmp) / "index")}
+        _git(repo, "read-tree", base, env=env)
+        _git(repo, "apply", "--cached", "--whitespace=nowarn", "-", env=env, data=fix_patch)
+        changed = _git(repo, "diff", "--cached", "--name-only", "--diff-filter=d", base, env=env)
+        staging = target.with_name(f".{target.name}-{uuid.uuid4().hex[:8]}")
+        for rel in changed.splitlines():
+            blob = subprocess.run(
+                ["git", "show", f":{rel}"], cwd=repo, env=env, capture_output=True, check=True
+            ).stdout
+            (staging / rel).parent.mkdir(parents=True, exist_ok=True)
+            (staging / rel).write_bytes(blob)
+    staging.mkdir(parents=True, exist_ok=True)
+    try:
+        staging.rename(target)
+    except OSError:
+        shutil.rmtree(staging, ignore_errors=True)  # another process wrote the same gold first
+
+
+def instance_task(
+    record: Any, instance: Any, *, image: str, repo_dir: str, start: Path, gold: Path, suite: str
+) -> Task:
+    required = sorted({*record.f2p_tests, *record.s2p_tests, *record.n2p_tests})
+    return Task(
+        task_id=task_id(record, suite),
+        suite=suite,
+        instructions=problem_statement(record),
+        repo_dir=start,
+        gold_dir=gold,
+        test_command=instance.fix_patch_run(),
+        fail_to_pass=tuple(required),
+        pass_to_pass=tuple(sorted(record.p2p_tests)),
+        image=image,
+        image_repo_dir=repo_dir,
+        grader=GRADER,
+    )
+
+
+def instance_tasks(
+    client: Any,
+    records: Sequence[Any],
+    config: HarnessConfig,
+    workspaces: WorkspaceCopies,
+    suite: str = SUITE,
+) -> list[Task]:
+    """One Task per record: its image built (or reused), its repository exported once, its gold written."""
+    tasks = []
+    for record in records:
+        instance = create_instance(record)
+        image = ensure_instance_image(client, instance, config.build)
+        repo_dir = repo_dir_in_image(instance)
+        start = workspaces.pristine(image, repo_dir)
+        gold = (
+            workspaces.root
+            / "gold"
+            / hashlib.sha256(f"{start}\0{record.fix_patch}".encode()).hexdigest()[:24]
+        )
+        if not gold.exists():
+            write_gold(start, record.fix_patch, gold)
+        tasks.append(
+            instance_task(
+                record, instance, image=image, repo_dir=repo_dir, start=start, gold=gold, suite=suite
+            )
+        )
+    return tasks

@@ -1,0 +1,184 @@
+"""Agent episodes on Multi-SWE-bench instances: the instance image's repository in a DockerSandbox,
+the model working through the JSON protocol, the episode's `git diff` judged by the official harness.
+Two synthetic TypeScript repositories (node:test and jest), registered like the official ones."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mswe_fixture import REPOS, SyntheticRepo, make_repository, pull_request, register
+
+from agentbench_ts.agent.config import AgentConfig
+from agentbench_ts.errors import SandboxError, TaskDataError
+from agentbench_ts.models.base import ModelFactory
+from agentbench_ts.models.registry import model_factory
+from agentbench_ts.models.scripted import ReplayModel
+from agentbench_ts.mswe.docker_run import BuildOptions
+from agentbench_ts.mswe.grader import MsweGrader
+from agentbench_ts.mswe.harness import HarnessConfig, evaluate_patch, record_from_runs
+from agentbench_ts.mswe.results import write_results
+from agentbench_ts.mswe.tasks import GRADER, instance_tasks
+from agentbench_ts.protocol.actions import Final, ToolCall
+from agentbench_ts.runner import RunConfig, run_tasks
+from agentbench_ts.sandbox.config import DockerLimits, ImageConfig, SandboxConfig
+from agentbench_ts.sandbox.registry import sandbox_factory
+from agentbench_ts.tasks.task import Task
+from agentbench_ts.traces.records import EpisodeRecord
+
+pytestmark = pytest.mark.docker
+
+
+@pytest.fixture(scope="module", params=REPOS, ids=[spec.repo for spec in REPOS])
+def instance(request, task_images, docker_client, workspace_copies, tmp_path_factory) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """One repository as an instance: its record (made by the three official runs), harness and task."""
+    spec: SyntheticRepo = request.param
+    parts = make_repository(tmp_path_factory.mktemp(spec.repo), spec)
+    register(task_images.base(), spec)
+    harness = HarnessConfig(
+        BuildOptions(mirrors={spec.name: parts["mirror"]}), DockerLimits(cpus=2, memory_bytes=1 << 30), 300
+    )
+    record = record_from_runs(docker_client, pull_request(parts), harness)
+    [task] = instance_tasks(docker_client, [record], harness, workspace_copies)
+    return {"spec": spec, "parts": parts, "harness": harness, "record": record, "task": task}
+
+
+def _episodes(
+    instance: dict[str, Any], docker_client: Any, workspace_copies: Any, make_model: ModelFactory, out: Path
+) -> list[EpisodeRecord]:
+    config = RunConfig(out_dir=out, suite="mswe", model="test", agent=AgentConfig(test_policy="never"))
+    sandboxes = sandbox_factory(
+        SandboxConfig(kind="docker", images=ImageConfig(workspaces=workspace_copies.root))
+    )
+    grader = MsweGrader(docker_client, [instance["record"]], instance["harness"])
+    store = run_tasks(config, [instance["task"]], make_model, sandboxes, graders={GRADER: grader})
+    return list(store.episodes())
+
+
+def test_the_task_starts_where_the_image_left_the_repository(instance: dict[str, Any]) -> None:
+    task: Task = instance["task"]
+    spec: SyntheticRepo = instance["spec"]
+    assert task.image_repo_dir == f"/home/{spec.repo}" and task.grader == GRADER
+    assert (task.repo_dir / "package.json").read_text() == '{"lockfileVersion": 3}\n'  # the setup's change
+    assert (task.repo_dir / "node_modules").is_dir()
+    assert task.gold_files() == spec.fix
+    assert set(instance["record"].f2p_tests) == set(task.fail_to_pass) == set(spec.f2p)
+    assert set(task.pass_to_pass) == set(instance["record"].p2p_tests)
+    assert spec.title in task.instructions and spec.issue[2] in task.instructions
+
+
+def test_the_oracle_resolves_through_the_protocol(
+    instance: dict[str, Any], docker_client: Any, workspace_copies: Any, tmp_path: Path
+) -> None:
+    [episode] = _episodes(
+        instance, docker_client, workspace_copies, model_factory("oracle"), tmp_path / "run"
+    )
+    assert episode.outcome == "resolved", episode.final_tests
+    assert [s.action["name"] for s in episode.steps if s.action and s.action["type"] == "tool_call"][-1] == (
+        "write_file"
+    )
+    # The patch is the episode's own change: the setup's dirty package.json is not in it.
+    assert "package.json" not in episode.patch and next(iter(instance["spec"].fix)) in episode.patch
+    assert episode.final_tests is not None and episode.final_tests.harness_report is not None
+    assert episode.final_tests.harness_report["valid"] is True
+    record = instance["record"]
+    assert all(episode.final_tests.tests[name] == "pass" for name in [*record.f2p_tests, *record.p2p_tests])
+    # The official harness, given this patch as a prediction, agrees.
+    assert evaluate_patch(docker_client, record, episode.patch, instance["harness"]).resolved
+
+
+def test_giving_up_or_a_partial_fix_is_not_resolved(
+    instance: dict[str, Any], docker_client: Any, workspace_copies: Any, tmp_path: Path
+) -> None:
+    give_up = Final("give_up", "no idea").to_json()
+    [episode] = _episodes(
+        instance, docker_client, workspace_copies, lambda task: ReplayModel([give_up]), tmp_path / "give-up"
+    )
+    assert episode.outcome == "failed" and episode.patch == ""
+    assert episode.final_tests is not None and "patch is empty" in episode.final_tests.summary
+    [(path, content)] = instance["spec"].partial.items()
+    replies = [
+        ToolCall("write_file", {"rel_path": path, "content": content}).to_json(),
+        Final("done", "fixed").to_json(),
+    ]
+    [episode] = _episodes(
+        instance, docker_client, workspace_copies, lambda task: ReplayModel(replies), tmp_path / "partial"
+    )
+    assert episode.outcome == "failed" and path in episode.patch
+    report = episode.final_tests
+    assert report is not None and not report.resolved and report.harness_report is not None
+    broken = set(instance["record"].p2p_tests) & {n for n, s in report.tests.items() if s == "fail"}
+    assert broken, report.tests  # the partial fix breaks a test that passed before
+
+
+def test_a_run_writes_official_predictions_and_final_report(
+    instance: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from agentbench_ts.cli.main import main
+
+    record, spec = instance["record"], instance["spec"]
+    instances = tmp_path / "instances.jsonl"
+    instances.write_text(record.json() + "\n")
+    mirror = ["--mirror", f"{spec.name}={instance['parts']['mirror']}"]
+    out = tmp_path / "run"
+    assert main(["mswe", "run", str(instances), *mirror, "--model", "oracle", "--out", str(out)]) == 0
+    report = json.loads((out / "final_report.json").read_text())
+    assert report["resolved_ids"] == [record.id] and report["submitted_instances"] == 1
+    [line] = (out / "predictions.jsonl").read_text().splitlines()
+    assert json.loads(line)["number"] == record.number
+    # The official evaluation path, run on those predictions, reaches the same verdict.
+    again = tmp_path / "eval"
+    argv = ["mswe", "evaluate", str(instances), *mirror, "--predictions", str(out / "predictions.jsonl")]
+    assert main([*argv, "--out", str(again)]) == 0
+    assert json.loads((again / "final_report.json").read_text())["resolved_ids"] == [record.id]
+    capsys.readouterr()
+
+
+def test_results_count_empty_patches_and_errors(instance: dict[str, Any], tmp_path: Path) -> None:
+    """write_results over records of a run: an ungraded empty patch is unresolved, a crash an error."""
+    record = instance["record"]
+    base = {
+        "run_id": "r",
+        "episode_id": "e",
+        "task_id": f"mswe/{record.id}",
+        "suite": "mswe",
+        "split": None,
+        "model": "m",
+        "messages": [],
+        "steps": [],
+        "stop_reason": "final_give_up",
+        "metrics": {
+            "steps": 0,
+            "parse_errors": 0,
+            "parse_error_kinds": {},
+            "loop_detections": 0,
+            "tool_calls": {},
+            "tool_errors": 0,
+            "test_runs": 0,
+            "prompt_tokens": 0,
+            "completion_tokens": 0,
+        },
+        "started_at": "now",
+        "wall_s": 1.0,
+        "harness_version": "x",
+    }
+    empty = EpisodeRecord.model_validate({**base, "sample_index": 0, "outcome": "failed", "patch": ""})
+    crashed = EpisodeRecord.model_validate(
+        {**base, "sample_index": 1, "outcome": "error", "stop_reason": "harness_error", "patch": "diff"}
+    )
+    write_results([empty, crashed], [record], tmp_path)
+    first = json.loads((tmp_path / "final_report.json").read_text())
+    assert first["empty_patch_ids"] == first["unresolved_ids"] == [record.id] and not first["error_ids"]
+    second = json.loads((tmp_path / "final_report-sample1.json").read_text())
+    assert second["error_ids"] == [record.id] and second["incomplete_instances"] == 1
+
+
+def test_a_task_graded_by_mswe_needs_the_grader_and_docker(instance: dict[str, Any], tmp_path: Path) -> None:
+    task: Task = instance["task"]
+    config = RunConfig(out_dir=tmp_path / "run", suite="mswe", model="oracle")
+    with pytest.raises(TaskDataError, match="graded by 'mswe'"):
+        run_tasks(config, [task], model_factory("oracle"), sandbox_factory(SandboxConfig()))
+    with pytest.raises(SandboxError, match="use the docker sandbox"):
+        sandbox_factory(SandboxConfig(kind="local"))(task)

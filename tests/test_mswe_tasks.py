@@ -1,0 +1,57 @@
+"""Multi-SWE-bench instances as tasks, offline: where official images keep the repository, the
+problem statement, and the gold files the oracle writes."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+from mswe_fixture import ORG
+
+from agentbench_ts.errors import TaskDataError
+from agentbench_ts.mswe.harness import create_instance
+from agentbench_ts.mswe.tasks import problem_statement, repo_dir_in_image, write_gold
+
+from conftest import write_tree
+
+
+@pytest.mark.parametrize("org_repo", [("Automattic", "wp-calypso"), ("vuejs", "core")])
+def test_official_instances_keep_the_repository_under_home(org_repo: tuple[str, str]) -> None:
+    from multi_swe_bench.harness.pull_request import Base, PullRequest
+
+    org, repo = org_repo
+    pr = PullRequest(
+        org, repo, 1, "closed", "t", "b", Base("l", "r", "0" * 40), [], "", "", lang="typescript"
+    )
+    assert repo_dir_in_image(create_instance(pr)) == f"/home/{repo}"
+
+
+def test_problem_statement_is_title_body_and_resolved_issues() -> None:
+    from multi_swe_bench.harness.pull_request import Base, PullRequest, ResolvedIssue
+
+    issues = [ResolvedIssue(4, "Crash on empty input", "Steps: call f('')"), ResolvedIssue(5, "Also", None)]
+    pr = PullRequest(ORG, "calc", 1, "closed", "Fix f", "Body text", Base("l", "r", "0"), issues, "", "")
+    text = problem_statement(pr)
+    assert text.index("Fix f") < text.index("Body text") < text.index("Issue #4: Crash on empty input")
+    assert "Steps: call f('')" in text and "Issue #5: Also" in text
+
+
+def test_gold_is_the_patch_applied_to_the_start_state(tmp_path: Path) -> None:
+    repo = write_tree(tmp_path / "repo", {"a.ts": "one\n", "b.ts": "keep\n", "gone.ts": "x\n"})
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t"]
+    for argv in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "base"]):
+        subprocess.run([*git, *argv], cwd=repo, check=True)
+    (repo / "a.ts").write_text("two\n")
+    (repo / "new.ts").write_text("fresh\n")
+    (repo / "gone.ts").unlink()
+    subprocess.run(["git", "add", "-A"], cwd=repo, check=True)
+    patch = subprocess.run(["git", "diff", "--cached"], cwd=repo, check=True, capture_output=True, text=True)
+    subprocess.run(["git", "reset", "-q", "--hard"], cwd=repo, check=True)
+    write_gold(repo, patch.stdout, tmp_path / "gold")
+    files = {p.relative_to(tmp_path / "gold").as_posix() for p in (tmp_path / "gold").rglob("*")}
+    assert files == {"a.ts", "new.ts"}  # a deletion has no file to write
+    assert (tmp_path / "gold" / "a.ts").read_text() == "two\n"
+    assert (repo / "a.ts").read_text() == "one\n" and not (repo / "new.ts").exists()
+    with pytest.raises(TaskDataError, match="git apply"):
+        write_gold(repo, patch.stdout.replace("-one", "-three"), tmp_path / "gold2")
