@@ -5,7 +5,8 @@ test-run.sh, fix-run.sh), a setup step that leaves the tree dirty (as installs t
 file do), and a parse_log for the repository's test runner.
 
 - calc: node:test (spec reporter); the fix touches one function, a partial fix breaks a p2p test.
-- textkit: jest (--verbose) on the compiled tests, nested describe blocks."""
+- textkit: jest (--verbose) on the compiled tests, nested describe blocks.
+- querystr: a JavaScript repository (taken with --javascript) tested by mocha's spec reporter."""
 
 from __future__ import annotations
 
@@ -45,6 +46,7 @@ class SyntheticRepo:
     body: str
     issue: tuple[int, str, str]
     node_modules: tuple[Path, ...] = field(default=(TOOLCHAIN,))
+    lang: str = "typescript"
 
     @property
     def name(self) -> str:
@@ -141,7 +143,45 @@ TEXTKIT = SyntheticRepo(
     issue=(3, "Slugs are case sensitive", "Two titles that differ only in case get different slugs."),
     node_modules=(RUNNERS, TOOLCHAIN),
 )
-REPOS = (CALC, TEXTKIT)
+PARSE_SRC = (
+    'exports.parse = (query) =>\n  Object.fromEntries(query.split("&").map((pair) => pair.split("=")));\n'
+)
+PARSE_FIXED = PARSE_SRC.replace(
+    'pair.split("=")', 'pair.split("=").map((part) => decodeURIComponent(part.replace(/\\+/g, " ")))'
+)
+MOCHA_HEAD = 'const assert = require("node:assert/strict");\nconst { parse } = require("../src/parse");\n\n'
+QUERYSTR = SyntheticRepo(
+    repo="querystr",
+    files={
+        "package.json": '{"name": "querystr", "private": true}\n',
+        ".gitignore": "node_modules\n",
+        "src/parse.js": PARSE_SRC,
+        "test/parse.test.js": (
+            MOCHA_HEAD + 'describe("parse", () => {\n'
+            '  it("splits pairs", () => assert.deepEqual(parse("a=1&b=2"), { a: "1", b: "2" }));\n'
+            '  it("reads one pair", () => assert.deepEqual(parse("k=v"), { k: "v" }));\n'
+            "});\n"
+        ),
+    },
+    test_patch={
+        "test/decode.test.js": (
+            MOCHA_HEAD + 'describe("parse", () => {\n  describe("encoding", () => {\n'
+            '    it("decodes escapes", () => assert.deepEqual(parse("q=a%20b+c"), { q: "a b c" }));\n'
+            "  });\n});\n"
+        )
+    },
+    fix={"src/parse.js": PARSE_FIXED},
+    partial={"src/parse.js": PARSE_FIXED.replace('query.split("&")', 'query.split("&&")')},
+    f2p=("parse > encoding > decodes escapes",),
+    test_command="node node_modules/mocha/bin/mocha.js --reporter spec test/",
+    parser="mocha_spec",
+    title="parse leaves percent escapes in values",
+    body='`parse("q=a%20b")` gives `{ q: "a%20b" }`.',
+    issue=(12, "Encoded values are not decoded", "Form posts use + for spaces and %XX escapes."),
+    node_modules=(RUNNERS,),
+    lang="javascript",
+)
+REPOS = (CALC, TEXTKIT, QUERYSTR)
 
 
 def _git(repo: Path, *args: str) -> str:
@@ -206,7 +246,7 @@ def pull_request(parts: dict[str, Any], number: int = 1) -> Any:
         resolved_issues=[ResolvedIssue(number=issue_number, title=issue_title, body=issue_body)],
         fix_patch=parts["fix_patch"],
         test_patch=parts["test_patch"],
-        lang="typescript",
+        lang=spec.lang,
     )
 
 

@@ -122,6 +122,10 @@ def test_a_run_writes_official_predictions_and_final_report(
     instances = tmp_path / "instances.jsonl"
     instances.write_text(record.json() + "\n")
     mirror = ["--mirror", f"{spec.name}={instance['parts']['mirror']}"]
+    if spec.lang == "javascript":
+        assert main(["mswe", "validate", str(instances), *mirror]) == 2  # JavaScript only when asked for
+        assert "--javascript takes JavaScript ones too" in capsys.readouterr().err
+        mirror.append("--javascript")
     out = tmp_path / "run"
     assert main(["mswe", "run", str(instances), *mirror, "--model", "oracle", "--out", str(out)]) == 0
     report = json.loads((out / "final_report.json").read_text())

@@ -11,6 +11,7 @@ from typing import Any
 
 from agentbench_ts.cli.run_cmd import add_episode_flags, add_model_flags, progress_bar, run_config
 from agentbench_ts.models.registry import MODEL_SPECS, model_factory
+from agentbench_ts.sandbox.config import DockerLimits
 
 
 def add_mswe_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -38,6 +39,8 @@ def add_mswe_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
         command.add_argument("--network", action="store_true", help="allow the network while building images")
         command.add_argument("--pull", action="store_true", help="try the official prebuilt images first")
         command.add_argument("--timeout", type=float, default=1800.0, help="seconds per script run")
+        command.add_argument("--cpus", type=float, default=4.0, help="cpus of each script's container")
+        command.add_argument("--memory-gb", type=float, default=8.0, help="memory of each script's container")
 
 
 def _config(args: argparse.Namespace) -> Any:
@@ -51,7 +54,9 @@ def _config(args: argparse.Namespace) -> Any:
             raise ValueError(f"--mirror {entry!r}: write ORG/REPO=PATH")
         mirrors[name] = Path(path)
     return HarnessConfig(
-        BuildOptions(network=args.network, mirrors=mirrors, pull=args.pull), timeout_s=args.timeout
+        BuildOptions(network=args.network, mirrors=mirrors, pull=args.pull),
+        DockerLimits(cpus=args.cpus, memory_bytes=int(args.memory_gb * (1 << 30)), pids=4096),
+        timeout_s=args.timeout,
     )
 
 
@@ -112,6 +117,9 @@ def mswe_command(args: argparse.Namespace, argv: Sequence[str]) -> int:
 
     languages = ("typescript", "javascript") if args.javascript else ("typescript",)
     records = load_instances(args.instances, languages)
+    if not records:
+        hint = "" if args.javascript else " (--javascript takes JavaScript ones too)"
+        raise ValueError(f"{args.instances} holds no {' or '.join(languages)} instances{hint}")
     config, client = _config(args), docker_client()
     if args.mswe_command == "validate":
         return _validate(records, client, config)

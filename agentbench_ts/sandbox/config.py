@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,9 +30,10 @@ class DockerLimits:
     max_file_bytes: int = 1 << 30
 
     def resources(self) -> ContainerResources:
-        """The docker SDK arguments that cap a container's cpu, memory (no swap) and processes."""
+        """The docker SDK arguments that cap a container's cpu, memory (no swap) and processes.
+        The daemon refuses a cpu cap above the machine's count, so the cap is at most that."""
         return ContainerResources(
-            nano_cpus=int(self.cpus * 1e9),
+            nano_cpus=int(min(self.cpus, os.cpu_count() or 1) * 1e9),
             mem_limit=self.memory_bytes,
             memswap_limit=self.memory_bytes,
             pids_limit=self.pids,
