@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from mswe_fixture import REPOS, SyntheticRepo, make_repository, pull_request, register
+from mswe_fixture import ORG, REPOS, SyntheticRepo, make_repository, pull_request, register
 
 from agentbench_ts.agent.config import AgentConfig
 from agentbench_ts.errors import SandboxError, TaskDataError
@@ -29,6 +29,7 @@ from agentbench_ts.tasks.task import Task
 from agentbench_ts.traces.records import EpisodeRecord
 
 pytestmark = pytest.mark.docker
+BROKEN_PATCH = "diff --git a/nope.ts b/nope.ts\n--- a/nope.ts\n+++ b/nope.ts\n@@ -1 +1 @@\n-a\n+b\n"
 
 
 @pytest.fixture(scope="module", params=REPOS, ids=[spec.repo for spec in REPOS])
@@ -126,10 +127,17 @@ def test_a_run_writes_official_predictions_and_final_report(
         assert main(["mswe", "validate", str(instances), *mirror]) == 2  # JavaScript only when asked for
         assert "--javascript takes JavaScript ones too" in capsys.readouterr().err
         mirror.append("--javascript")
+    assert main(["mswe", "validate", str(instances), *mirror]) == 0  # gold resolves, empty does not
+    assert "1 valid, 0 invalid" in capsys.readouterr().out
+    # A second instance whose gold patch does not apply: the run goes on without it and says so.
+    broken = {**json.loads(record.json()), "number": 2, "fix_patch": BROKEN_PATCH}
+    instances.write_text(record.json() + "\n" + json.dumps(broken) + "\n")
     out = tmp_path / "run"
-    assert main(["mswe", "run", str(instances), *mirror, "--model", "oracle", "--out", str(out)]) == 0
+    assert main(["mswe", "run", str(instances), *mirror, "--model", "oracle", "--out", str(out)]) == 1
+    assert f"not run: {ORG}/{spec.repo}:pr-2: " in capsys.readouterr().err
     report = json.loads((out / "final_report.json").read_text())
-    assert report["resolved_ids"] == [record.id] and report["submitted_instances"] == 1
+    assert report["resolved_ids"] == [record.id] and report["submitted_instances"] == 2
+    assert report["error_ids"] == [f"{ORG}/{spec.repo}:pr-2"]
     [line] = (out / "predictions.jsonl").read_text().splitlines()
     assert json.loads(line)["number"] == record.number
     # The official evaluation path, run on those predictions, reaches the same verdict.
@@ -186,3 +194,19 @@ def test_a_task_graded_by_mswe_needs_the_grader_and_docker(instance: dict[str, A
         run_tasks(config, [task], model_factory("oracle"), sandbox_factory(SandboxConfig()))
     with pytest.raises(SandboxError, match="use the docker sandbox"):
         sandbox_factory(SandboxConfig(kind="local"))(task)
+
+
+def test_the_example_runs_the_oracle_on_an_instance(
+    instance: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import runpy
+
+    from conftest import REPO_ROOT
+
+    example = runpy.run_path(str(REPO_ROOT / "examples" / "mswe_episodes.py"))
+    instances = tmp_path / "instances.jsonl"
+    instances.write_text(instance["record"].json() + "\n")
+    spec: SyntheticRepo = instance["spec"]
+    example["main"](instances, tmp_path / "run", {spec.name: instance["parts"]["mirror"]})
+    assert f"mswe/{instance['record'].id} resolved" in capsys.readouterr().out
+    assert json.loads((tmp_path / "run" / "final_report.json").read_text())["resolved_instances"] == 1

@@ -55,3 +55,42 @@ def test_gold_is_the_patch_applied_to_the_start_state(tmp_path: Path) -> None:
     assert (repo / "a.ts").read_text() == "one\n" and not (repo / "new.ts").exists()
     with pytest.raises(TaskDataError, match="git apply"):
         write_gold(repo, patch.stdout.replace("-one", "-three"), tmp_path / "gold2")
+
+
+class _RegistryDouble:
+    """Stands in for the docker SDK's image API where no registry can be reached (here): it records
+    pulls and builds; a pull succeeds or fails as told."""
+
+    def __init__(self, pull_works: bool) -> None:
+        self.pull_works, self.pulled, self.built = pull_works, list[str](), list[str]()
+        self.images = self
+
+    def pull(self, name: str) -> None:
+        self.pulled.append(name)
+        if not self.pull_works:
+            raise ConnectionError("no registry")
+
+    def get(self, name: str) -> None:
+        from docker.errors import ImageNotFound
+
+        raise ImageNotFound(name)
+
+    def build(self, *, tag: str, network_mode: str, **kwargs: object) -> None:
+        self.built.append(f"{tag} network={network_mode}")
+
+
+@pytest.mark.parametrize("pull_works", [True, False])
+def test_pull_tries_the_official_image_first_then_builds(pull_works: bool, tmp_path: Path) -> None:
+    from mswe_fixture import CALC, make_repository, pull_request, register
+
+    from agentbench_ts.mswe.docker_run import BuildOptions, ensure_instance_image
+
+    register("agentbench-offline-base:test", CALC)
+    instance = create_instance(pull_request(make_repository(tmp_path, CALC)))
+    client = _RegistryDouble(pull_works)
+    name = ensure_instance_image(client, instance, BuildOptions(network=True, pull=True))
+    assert client.pulled == [name] and name == instance.name()
+    assert client.built == ([] if pull_works else [f"{name} network=default"])
+    offline = _RegistryDouble(pull_works=True)
+    ensure_instance_image(offline, instance, BuildOptions(pull=True))  # no network: never pulls
+    assert offline.pulled == [] and offline.built == [f"{name} network=none"]

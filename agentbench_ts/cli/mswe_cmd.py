@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -132,7 +133,7 @@ def _run(records: list[Any], client: Any, config: Any, args: argparse.Namespace,
     from agentbench_ts.cli.run_cmd import sandbox_config  # noqa: PLC0415
     from agentbench_ts.mswe.grader import MsweGrader  # noqa: PLC0415
     from agentbench_ts.mswe.results import write_results  # noqa: PLC0415
-    from agentbench_ts.mswe.tasks import GRADER, instance_tasks  # noqa: PLC0415
+    from agentbench_ts.mswe.tasks import GRADER, prepare_tasks  # noqa: PLC0415
     from agentbench_ts.report import format_summary, summarize  # noqa: PLC0415
     from agentbench_ts.runner import run_tasks  # noqa: PLC0415
     from agentbench_ts.sandbox.docker_workspace import WorkspaceCopies  # noqa: PLC0415
@@ -140,7 +141,10 @@ def _run(records: list[Any], client: Any, config: Any, args: argparse.Namespace,
 
     args.sandbox = "docker"
     sandboxes = sandbox_config(args)
-    tasks = instance_tasks(client, records, config, WorkspaceCopies(client, sandboxes.images.workspaces))
+    workspaces = WorkspaceCopies(client, sandboxes.images.workspaces)
+    tasks, unprepared = prepare_tasks(client, records, config, workspaces)
+    for instance_id, reason in unprepared.items():
+        print(f"not run: {instance_id}: {reason}", file=sys.stderr)
     run = run_config(args, argv, str(args.instances), "docker")
     store = run_tasks(
         run,
@@ -151,6 +155,6 @@ def _run(records: list[Any], client: Any, config: Any, args: argparse.Namespace,
         graders={GRADER: MsweGrader(client, records, config)},
     )
     print(format_summary(summarize(store.episodes())))
-    for path in write_results(store.episodes(), records, args.out):
+    for path in write_results(store.episodes(), records, args.out, unprepared=sorted(unprepared)):
         print(path)
-    return 0
+    return 1 if unprepared else 0

@@ -25,19 +25,24 @@ def _judgement(record: Any, episode: EpisodeRecord) -> Judgement | None:
 
 
 def write_results(
-    episodes: Iterable[EpisodeRecord], records: Sequence[Any], out_dir: Path, suite: str = SUITE
+    episodes: Iterable[EpisodeRecord],
+    records: Sequence[Any],
+    out_dir: Path,
+    suite: str = SUITE,
+    unprepared: Sequence[str] = (),
 ) -> list[Path]:
     """predictions[-sample<k>].jsonl and final_report[-sample<k>].json for each sample k of the run
-    (no suffix for sample 0). An episode without a graded patch is an error unless its patch is empty."""
+    (no suffix for sample 0). An episode without a graded patch is an error unless its patch is empty;
+    `unprepared` instances (no episode: their image or gold failed) are errors of sample 0."""
     by_task = {task_id(record, suite): record for record in records}
-    samples: dict[int, list[tuple[Any, EpisodeRecord]]] = {}
+    samples: dict[int, list[tuple[Any, EpisodeRecord]]] = {0: []} if unprepared else {}
     for episode in episodes:
         if episode.task_id in by_task:
             samples.setdefault(episode.sample_index, []).append((by_task[episode.task_id], episode))
     written = []
     for sample, pairs in sorted(samples.items()):
         suffix = f"-sample{sample}" if sample else ""
-        judgements, empty, errors = [], [], []
+        judgements, empty, errors = [], [], [] if sample else list(unprepared)
         lines = []
         for record, episode in sorted(pairs, key=lambda pair: str(pair[0].id)):
             lines.append(prediction(record, episode.patch))

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from agentbench_ts.errors import TaskDataError
+from agentbench_ts.errors import SandboxError, TaskDataError
 from agentbench_ts.mswe.docker_run import ensure_instance_image, image_chain
 from agentbench_ts.mswe.harness import HarnessConfig, create_instance
 from agentbench_ts.sandbox.base import BASE_REF
@@ -105,6 +105,23 @@ def instance_task(
     )
 
 
+def _prepare(
+    client: Any, record: Any, config: HarnessConfig, workspaces: WorkspaceCopies, suite: str
+) -> Task:
+    """The record's image built (or reused), its repository exported once, its gold written."""
+    instance = create_instance(record)
+    image = ensure_instance_image(client, instance, config.build)
+    repo_dir = repo_dir_in_image(instance)
+    start = workspaces.pristine(image, repo_dir)
+    key = hashlib.sha256(f"{start}\0{record.fix_patch}".encode()).hexdigest()[:24]
+    gold = workspaces.root / "gold" / key
+    if not gold.exists():
+        write_gold(start, record.fix_patch, gold)
+    return instance_task(
+        record, instance, image=image, repo_dir=repo_dir, start=start, gold=gold, suite=suite
+    )
+
+
 def instance_tasks(
     client: Any,
     records: Sequence[Any],
@@ -112,23 +129,23 @@ def instance_tasks(
     workspaces: WorkspaceCopies,
     suite: str = SUITE,
 ) -> list[Task]:
-    """One Task per record: its image built (or reused), its repository exported once, its gold written."""
-    tasks = []
+    """One Task per record; the first instance that cannot be prepared raises."""
+    return [_prepare(client, record, config, workspaces, suite) for record in records]
+
+
+def prepare_tasks(
+    client: Any,
+    records: Sequence[Any],
+    config: HarnessConfig,
+    workspaces: WorkspaceCopies,
+    suite: str = SUITE,
+) -> tuple[list[Task], dict[str, str]]:
+    """Tasks for the records that can be prepared, and instance id -> why for the others (an image
+    that does not build, a gold patch that does not apply): a long run goes on without them."""
+    tasks, failures = [], {}
     for record in records:
-        instance = create_instance(record)
-        image = ensure_instance_image(client, instance, config.build)
-        repo_dir = repo_dir_in_image(instance)
-        start = workspaces.pristine(image, repo_dir)
-        gold = (
-            workspaces.root
-            / "gold"
-            / hashlib.sha256(f"{start}\0{record.fix_patch}".encode()).hexdigest()[:24]
-        )
-        if not gold.exists():
-            write_gold(start, record.fix_patch, gold)
-        tasks.append(
-            instance_task(
-                record, instance, image=image, repo_dir=repo_dir, start=start, gold=gold, suite=suite
-            )
-        )
-    return tasks
+        try:
+            tasks.append(_prepare(client, record, config, workspaces, suite))
+        except (SandboxError, TaskDataError) as exc:
+            failures[str(record.id)] = str(exc)
+    return tasks, failures

@@ -47,28 +47,24 @@ def _export_repo(client: DockerClient, image: str, repo_dir: str, target: Path) 
         archive.extractall(target, filter="data")
 
 
+def _git(repo: Path, *argv: str, env: dict[str, str] | None = None) -> str:
+    done = subprocess.run(["git", *argv], cwd=repo, env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SandboxError(f"cannot record the start state of {repo}: git {argv[0]}: {done.stderr.strip()}")
+    return done.stdout.strip()
+
+
 def _mark_base(repo: Path) -> None:
     """Commit the start state as BASE_REF, leaving HEAD, the index and the files as they are."""
     if not (repo / ".git").exists():
         return
     with tempfile.TemporaryDirectory(prefix="agentbench-index-") as tmp:
         env = {**os.environ, "GIT_INDEX_FILE": str(Path(tmp) / "index")}
-        tree = ""
-        for argv in (["read-tree", "HEAD"], ["add", "-A"], ["write-tree"]):
-            done = subprocess.run(
-                ["git", *argv], cwd=repo, env=env, capture_output=True, text=True, check=False
-            )
-            if done.returncode != 0:
-                raise SandboxError(f"cannot record the start state of {repo}: {done.stderr.strip()}")
-            tree = done.stdout.strip()
-    commit = subprocess.run(
-        ["git", *_GIT_IDENTITY, "commit-tree", tree, "-p", "HEAD", "-m", "agentbench: start state"],
-        cwd=repo,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    subprocess.run(["git", "update-ref", BASE_REF, commit], cwd=repo, check=True, capture_output=True)
+        _git(repo, "read-tree", "HEAD", env=env)
+        _git(repo, "add", "-A", env=env)
+        tree = _git(repo, "write-tree", env=env)
+    commit = _git(repo, *_GIT_IDENTITY, "commit-tree", tree, "-p", "HEAD", "-m", "agentbench: start state")
+    _git(repo, "update-ref", BASE_REF, commit)
 
 
 class WorkspaceCopies:
@@ -93,8 +89,12 @@ class WorkspaceCopies:
         name = PurePosixPath(repo_dir).name
         if not final.exists():
             staging = self.root / "pristine" / f".{key}-{uuid.uuid4().hex[:8]}"
-            _export_repo(self._client, image, repo_dir, staging)
-            _mark_base(staging / name)
+            try:
+                _export_repo(self._client, image, repo_dir, staging)
+                _mark_base(staging / name)
+            except BaseException:
+                shutil.rmtree(staging, ignore_errors=True)
+                raise
             try:
                 staging.rename(final)
             except OSError:
