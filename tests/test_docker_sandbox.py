@@ -20,7 +20,7 @@ from agentbench_ts.tasks import run_tests
 from agentbench_ts.tasks.task import Task
 from agentbench_ts.tasks.validate import apply_gold
 
-from conftest import make_js_task
+from conftest import FIXED_ADD, make_js_task
 
 pytestmark = pytest.mark.docker
 
@@ -208,3 +208,31 @@ def test_a_second_build_reuses_the_image(task_images, toy_task: Task, docker_cli
     again = TaskImages(docker_client, task_images.config).task(toy_task)
     assert again == ref
     assert docker_client.images.get(ref).attrs["Created"] == created
+
+
+def test_the_patch_is_the_episodes_change_whoever_owns_the_image_files(  # type: ignore[no-untyped-def]
+    docker_client, workspace_copies, toy_image: str
+) -> None:
+    """An image whose setup left the tree dirty (a changed tracked file, a new one) and whose files
+    belong to another user: the episode can write and index them, and its patch holds only its change."""
+    import io
+
+    from agentbench_ts.sandbox.base import workspace_diff
+
+    dockerfile = (
+        f"FROM {toy_image}\n"
+        "RUN echo '// installed' >> /work/repo/src/add.js && echo 'lock' > /work/repo/lock.txt "
+        "&& chown -R 1000:1000 /work/repo\n"
+    )
+    image, _ = docker_client.images.build(
+        fileobj=io.BytesIO(dockerfile.encode()), network_mode="none", rm=True
+    )
+    with DockerSandbox(docker_client, image.id, workspaces=workspace_copies, task_id="toy/dirty") as box:
+        assert workspace_diff(box) == ""  # the start state, dirty as it is, is the baseline
+        assert box.workspace.read_file("src/add.js", 4000, None, None).endswith("// installed\n")
+        box.workspace.write_file("src/add.js", FIXED_ADD)
+        assert box.exec("touch made-in-container && echo ok", 10).output == "ok\n"
+        patch = workspace_diff(box)
+    assert "+exports.add = (a, b) => a + b;" in patch and "-// installed" in patch
+    assert "lock.txt" not in patch and "made-in-container" in patch
+    docker_client.images.remove(image.id, force=True)

@@ -5,7 +5,10 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pytest
+
 from agentbench_ts.sandbox import LocalSandbox, final_patch
+from agentbench_ts.tasks.task import Task
 
 from conftest import write_tree
 
@@ -90,3 +93,18 @@ def test_close_removes_everything_and_is_idempotent(tmp_path: Path, path_env: st
     sandbox.close()
     sandbox.close()
     assert not root.exists()
+
+
+def test_a_diff_git_cannot_take_is_an_error_not_an_empty_patch(js_task: Task, path_env: str) -> None:
+    import shutil
+
+    from agentbench_ts.errors import SandboxError
+    from agentbench_ts.sandbox.base import workspace_diff
+
+    with LocalSandbox(js_task.repo_dir, path_env=path_env) as box:
+        box.workspace.write_file("src/add.js", "exports.add = (a, b) => a + b;\n")
+        assert "+exports.add" in workspace_diff(box)
+        shutil.rmtree(box.workspace.root / ".git")
+        with pytest.raises(SandboxError, match="cannot take the workspace's diff"):
+            workspace_diff(box)
+        assert final_patch(box) == ""  # the trace's patch field stays as it was: empty

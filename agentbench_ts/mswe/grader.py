@@ -13,7 +13,7 @@ from agentbench_ts.errors import TaskDataError
 from agentbench_ts.mswe.grading import TEST_KINDS
 from agentbench_ts.mswe.harness import HarnessConfig, evaluate_patch_run
 from agentbench_ts.mswe.tasks import SUITE, task_id
-from agentbench_ts.sandbox.base import Sandbox, final_patch
+from agentbench_ts.sandbox.base import Sandbox, workspace_diff
 from agentbench_ts.tasks.grading import TestReport, summarize_tests
 from agentbench_ts.tasks.tap import TestStatus
 from agentbench_ts.tasks.task import Task
@@ -41,7 +41,7 @@ class MsweGrader:
         record = self._records.get(task.task_id)
         if record is None:
             raise TaskDataError(f"the mswe grader has no instance record for {task.task_id}")
-        patch = final_patch(sandbox)
+        patch = workspace_diff(sandbox)
         if not patch.strip():
             return TestReport(
                 resolved=False,

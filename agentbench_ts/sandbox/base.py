@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from agentbench_ts.errors import SandboxError
 from agentbench_ts.tools.workspace import Workspace
 
 
@@ -40,14 +41,25 @@ class Sandbox(Protocol):
         ...
 
 
+GIT_IDENTITY = ("-c", "user.name=agentbench", "-c", "user.email=agentbench@localhost")
+"""Who the harness's own commits are by (no global git config is assumed)."""
 BASE_REF = "refs/agentbench/base"
 """The episode's start state, where it differs from HEAD (recorded by the docker workspace copies)."""
 
 
-def final_patch(sandbox: Sandbox, timeout_s: float = 60.0) -> str:
-    """The diff of the workspace against its start state (BASE_REF, else HEAD), new files included."""
+def workspace_diff(sandbox: Sandbox, timeout_s: float = 60.0) -> str:
+    """The diff of the workspace against its start state (BASE_REF, else HEAD), new files included;
+    a SandboxError where git cannot say (a grader must not take that for an empty patch)."""
     base = f"$(git rev-parse -q --verify {BASE_REF} || echo HEAD)"
     result = sandbox.exec(f"git add -A && git diff --cached --binary {base}", timeout_s)
     if not result.ok:
-        return ""
+        raise SandboxError(f"cannot take the workspace's diff: {result.output[-500:].strip()}")
     return result.output
+
+
+def final_patch(sandbox: Sandbox, timeout_s: float = 60.0) -> str:
+    """The episode's patch for its trace record: `workspace_diff`, or "" where git cannot say."""
+    try:
+        return workspace_diff(sandbox, timeout_s)
+    except SandboxError:
+        return ""

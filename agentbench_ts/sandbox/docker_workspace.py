@@ -28,10 +28,9 @@ from docker import DockerClient
 from docker.errors import APIError
 
 from agentbench_ts.errors import SandboxError
-from agentbench_ts.sandbox.base import BASE_REF
+from agentbench_ts.sandbox.base import BASE_REF, GIT_IDENTITY
 
 REPO_DIR = "/work/repo"
-_GIT_IDENTITY = ("-c", "user.name=agentbench", "-c", "user.email=agentbench@localhost")
 
 
 def _export_repo(client: DockerClient, image: str, repo_dir: str, target: Path) -> None:
@@ -44,6 +43,7 @@ def _export_repo(client: DockerClient, image: str, repo_dir: str, target: Path) 
     finally:
         container.remove(force=True)
     with tarfile.open(fileobj=data) as archive:
+        # "data": nothing lands outside target, and every file is ours whoever owned it in the image
         archive.extractall(target, filter="data")
 
 
@@ -63,7 +63,7 @@ def _mark_base(repo: Path) -> None:
         _git(repo, "read-tree", "HEAD", env=env)
         _git(repo, "add", "-A", env=env)
         tree = _git(repo, "write-tree", env=env)
-    commit = _git(repo, *_GIT_IDENTITY, "commit-tree", tree, "-p", "HEAD", "-m", "agentbench: start state")
+    commit = _git(repo, *GIT_IDENTITY, "commit-tree", tree, "-p", "HEAD", "-m", "agentbench: start state")
     _git(repo, "update-ref", BASE_REF, commit)
 
 

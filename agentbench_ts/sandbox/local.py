@@ -12,13 +12,12 @@ import tempfile
 from pathlib import Path
 
 from agentbench_ts.errors import SandboxError
-from agentbench_ts.sandbox.base import ExecResult
+from agentbench_ts.sandbox.base import GIT_IDENTITY, ExecResult
 from agentbench_ts.sandbox.process import run_command
 from agentbench_ts.tools.host import HostWorkspace
 from agentbench_ts.tools.workspace import ToolLimits
 
 BASE_COMMIT_MESSAGE = "agentbench base"
-_GIT_IDENTITY = ["-c", "user.name=agentbench", "-c", "user.email=agentbench@localhost"]
 
 
 def init_base_commit(repo: Path) -> None:
@@ -26,7 +25,7 @@ def init_base_commit(repo: Path) -> None:
     steps = [
         ["git", "init", "-q"],
         ["git", "add", "-A"],
-        ["git", *_GIT_IDENTITY, "commit", "-q", "--no-verify", "--allow-empty", "-m", BASE_COMMIT_MESSAGE],
+        ["git", *GIT_IDENTITY, "commit", "-q", "--no-verify", "--allow-empty", "-m", BASE_COMMIT_MESSAGE],
     ]
     for argv in steps:
         done = subprocess.run(argv, cwd=repo, capture_output=True, text=True, check=False)
