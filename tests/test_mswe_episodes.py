@@ -180,8 +180,12 @@ def test_results_count_empty_patches_and_errors(instance: dict[str, Any], tmp_pa
     crashed = EpisodeRecord.model_validate(
         {**base, "sample_index": 1, "outcome": "error", "stop_reason": "harness_error", "patch": "diff"}
     )
+    from multi_swe_bench.harness.report import FinalReport
+
     write_results([empty, crashed], [record], tmp_path)
-    first = json.loads((tmp_path / "final_report.json").read_text())
+    text = (tmp_path / "final_report.json").read_text()
+    assert FinalReport.from_json(text).empty_patch_instances == 1  # the official reader takes it
+    first = json.loads(text)
     assert first["empty_patch_ids"] == first["unresolved_ids"] == [record.id] and not first["error_ids"]
     second = json.loads((tmp_path / "final_report-sample1.json").read_text())
     assert second["error_ids"] == [record.id] and second["incomplete_instances"] == 1
