@@ -214,3 +214,27 @@ def test_the_example_runs_the_oracle_on_an_instance(
     example["main"](instances, tmp_path / "run", {spec.name: instance["parts"]["mirror"]})
     assert f"mswe/{instance['record'].id} resolved" in capsys.readouterr().out
     assert json.loads((tmp_path / "run" / "final_report.json").read_text())["resolved_instances"] == 1
+
+
+def test_a_model_served_over_http_resolves_an_instance(
+    instance: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The same path a vLLM server takes: the openai client on loopback, the oracle's replies served."""
+    from agentbench_ts.cli.main import main
+    from agentbench_ts.models.scripted import oracle_policy
+    from agentbench_ts.models.scripted_server import ScriptedChatServer
+    from agentbench_ts.traces import TraceStore
+
+    record, spec = instance["record"], instance["spec"]
+    instances = tmp_path / "instances.jsonl"
+    instances.write_text(record.json() + "\n")
+    flags = ["--mirror", f"{spec.name}={instance['parts']['mirror']}", "--javascript", "--out", str(tmp_path)]
+    with ScriptedChatServer(oracle_policy([instance["task"]])) as server:
+        assert (
+            main(["mswe", "run", str(instances), "--model", f"openai:{server.base_url}#scripted", *flags])
+            == 0
+        )
+    [episode] = TraceStore(tmp_path).episodes()
+    assert episode.outcome == "resolved" and episode.model.startswith("openai:http://127.0.0.1:")
+    assert json.loads((tmp_path / "final_report.json").read_text())["resolved_ids"] == [record.id]
+    capsys.readouterr()

@@ -10,7 +10,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from agentbench_ts.cli.run_cmd import add_episode_flags, add_model_flags, progress_bar, run_config
+from agentbench_ts.cli.run_cmd import (
+    add_episode_flags,
+    add_model_flags,
+    progress_bar,
+    run_config,
+    sandbox_config,
+)
 from agentbench_ts.models.registry import MODEL_SPECS, model_factory
 from agentbench_ts.sandbox.config import DockerLimits
 
@@ -130,7 +136,6 @@ def mswe_command(args: argparse.Namespace, argv: Sequence[str]) -> int:
 
 
 def _run(records: list[Any], client: Any, config: Any, args: argparse.Namespace, argv: Sequence[str]) -> int:
-    from agentbench_ts.cli.run_cmd import sandbox_config  # noqa: PLC0415
     from agentbench_ts.mswe.grader import MsweGrader  # noqa: PLC0415
     from agentbench_ts.mswe.results import write_results  # noqa: PLC0415
     from agentbench_ts.mswe.tasks import GRADER, prepare_tasks  # noqa: PLC0415
