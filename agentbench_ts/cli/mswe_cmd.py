@@ -39,6 +39,7 @@ def add_mswe_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     # The fix-run applies the instance's hidden test patch: by default the model is not told its results.
     add_episode_flags(run, test_policy="never")
     add_model_flags(run)
+    run.set_defaults(sandbox="docker")
     for command in (validate, evaluate, run):
         command.add_argument("instances", type=Path, help="jsonl of Multi-SWE-bench instance records")
         command.add_argument("--javascript", action="store_true", help="also JavaScript instances")
@@ -144,13 +145,12 @@ def _run(records: list[Any], client: Any, config: Any, args: argparse.Namespace,
     from agentbench_ts.sandbox.docker_workspace import WorkspaceCopies  # noqa: PLC0415
     from agentbench_ts.sandbox.registry import sandbox_factory  # noqa: PLC0415
 
-    args.sandbox = "docker"
     sandboxes = sandbox_config(args)
     workspaces = WorkspaceCopies(client, sandboxes.images.workspaces)
     tasks, unprepared = prepare_tasks(client, records, config, workspaces)
     for instance_id, reason in unprepared.items():
         print(f"not run: {instance_id}: {reason}", file=sys.stderr)
-    run = run_config(args, argv, str(args.instances), "docker")
+    run = run_config(args, argv, str(args.instances))
     store = run_tasks(
         run,
         tasks,

@@ -88,7 +88,7 @@ def sandbox_config(args: argparse.Namespace) -> SandboxConfig:
     return SandboxConfig(kind=args.sandbox, path_env=path, tool_limits=tools, images=image_config(args))
 
 
-def run_config(args: argparse.Namespace, argv: Sequence[str], suite: str, sandbox: str) -> RunConfig:
+def run_config(args: argparse.Namespace, argv: Sequence[str], suite: str) -> RunConfig:
     agent = AgentConfig(
         max_steps=args.max_steps,
         max_wall_s=args.max_wall_s,
@@ -99,7 +99,7 @@ def run_config(args: argparse.Namespace, argv: Sequence[str], suite: str, sandbo
         out_dir=args.out,
         suite=suite,
         model=args.model,
-        sandbox=sandbox,
+        sandbox=args.sandbox,
         samples=args.samples,
         seed=args.seed,
         agent=agent,
@@ -120,7 +120,7 @@ def progress_bar() -> Callable[[EpisodeRecord, int, int], None]:
 
 def run_command(args: argparse.Namespace, argv: Sequence[str]) -> int:
     tasks = load_suite(args.suite, args.task)
-    config = run_config(args, argv, str(args.suite), args.sandbox)
+    config = run_config(args, argv, str(args.suite))
     make_model = model_factory(args.model, config.model_options)
     store = run_tasks(config, tasks, make_model, sandbox_factory(sandbox_config(args)), progress_bar())
     print(format_summary(summarize(store.episodes())))

@@ -10,11 +10,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from agentbench_ts.errors import TaskDataError
-from agentbench_ts.mswe.grading import TEST_KINDS
 from agentbench_ts.mswe.harness import HarnessConfig, evaluate_patch_run
 from agentbench_ts.mswe.tasks import SUITE, task_id
 from agentbench_ts.sandbox.base import Sandbox, workspace_diff
-from agentbench_ts.tasks.grading import TestReport, summarize_tests
+from agentbench_ts.tasks.grading import TestReport, judge, summarize_tests
 from agentbench_ts.tasks.tap import TestStatus
 from agentbench_ts.tasks.task import Task
 
@@ -56,8 +55,7 @@ class MsweGrader:
         started = time.monotonic()
         judgement, fix_run = evaluate_patch_run(self._client, record, patch, self._config)
         tests = _statuses(judgement.report.fix_patch_result)
-        required = {name for kind in TEST_KINDS for name in getattr(record, f"{kind}_tests")}
-        missing = sorted(name for name in required if name not in tests)
+        _, missing = judge(task, tests)  # the official rule decides; this only names what did not run
         summary = summarize_tests(tests, missing, fix_run.log, fix_run.timed_out)
         return TestReport(
             resolved=judgement.resolved and not fix_run.timed_out,

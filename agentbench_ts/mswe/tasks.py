@@ -73,17 +73,19 @@ def write_gold(repo: Path, fix_patch: str, target: Path) -> None:
         _git(repo, "apply", "--cached", "--whitespace=nowarn", "-", env=env, data=fix_patch)
         changed = _git(repo, "diff", "--cached", "--name-only", "--diff-filter=d", base, env=env)
         staging = target.with_name(f".{target.name}-{uuid.uuid4().hex[:8]}")
-        for rel in changed.splitlines():
-            blob = subprocess.run(
-                ["git", "show", f":{rel}"], cwd=repo, env=env, capture_output=True, check=True
-            ).stdout
-            (staging / rel).parent.mkdir(parents=True, exist_ok=True)
-            (staging / rel).write_bytes(blob)
-    staging.mkdir(parents=True, exist_ok=True)
-    try:
-        staging.rename(target)
-    except OSError:
-        shutil.rmtree(staging, ignore_errors=True)  # another process wrote the same gold first
+        staging.mkdir(parents=True)
+        try:
+            for rel in changed.splitlines():
+                blob = subprocess.run(
+                    ["git", "show", f":{rel}"], cwd=repo, env=env, capture_output=True, check=True
+                ).stdout
+                (staging / rel).parent.mkdir(parents=True, exist_ok=True)
+                (staging / rel).write_bytes(blob)
+            staging.rename(target)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            if not target.is_dir():  # else another process wrote the same gold first
+                raise
 
 
 def instance_task(

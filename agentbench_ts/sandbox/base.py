@@ -41,6 +41,8 @@ class Sandbox(Protocol):
         ...
 
 
+REPO_DIR = "/work/repo"
+"""Where our task images keep the repository (instance images of other harnesses differ)."""
 GIT_IDENTITY = ("-c", "user.name=agentbench", "-c", "user.email=agentbench@localhost")
 """Who the harness's own commits are by (no global git config is assumed)."""
 BASE_REF = "refs/agentbench/base"

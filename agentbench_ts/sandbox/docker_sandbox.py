@@ -22,10 +22,10 @@ from docker.models.containers import Container
 from docker.types import Mount
 
 from agentbench_ts.errors import SandboxError
-from agentbench_ts.sandbox.base import ExecResult
+from agentbench_ts.sandbox.base import REPO_DIR, ExecResult
 from agentbench_ts.sandbox.config import DockerLimits
 from agentbench_ts.sandbox.docker_exec import exec_in_container
-from agentbench_ts.sandbox.docker_workspace import REPO_DIR, WorkspaceCopies
+from agentbench_ts.sandbox.docker_workspace import WorkspaceCopies
 from agentbench_ts.tools.host import HostWorkspace
 from agentbench_ts.tools.workspace import ToolLimits
 

@@ -28,9 +28,7 @@ from docker import DockerClient
 from docker.errors import APIError
 
 from agentbench_ts.errors import SandboxError
-from agentbench_ts.sandbox.base import BASE_REF, GIT_IDENTITY
-
-REPO_DIR = "/work/repo"
+from agentbench_ts.sandbox.base import BASE_REF, GIT_IDENTITY, REPO_DIR
 
 
 def _export_repo(client: DockerClient, image: str, repo_dir: str, target: Path) -> None:

@@ -6,6 +6,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from agentbench_ts.sandbox.base import REPO_DIR
+
 TASK_SCHEMA_VERSION = 1
 
 
@@ -27,7 +29,7 @@ class Task(BaseModel):
     image: str | None = Field(
         default=None, description="a built image whose image_repo_dir holds the repository (docker only)"
     )
-    image_repo_dir: str = "/work/repo"
+    image_repo_dir: str = REPO_DIR
     grader: str = Field(
         default="tap",
         description="what runs and judges the tests: 'tap' (test_command's TAP output) or another "
