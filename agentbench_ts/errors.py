@@ -31,3 +31,7 @@ class ExtractError(AgentbenchError):
 
 class LeakageError(ExtractError):
     """A task that belongs to an evaluation split appears in training data."""
+
+
+class ConfigError(AgentbenchError):
+    """A run configuration, spec string, plug-in name or option is invalid; nothing has run yet."""

@@ -24,12 +24,12 @@ from pathlib import Path
 from agentbench_ts.agent import AgentConfig
 from agentbench_ts.models.options import ModelOptions
 from agentbench_ts.models.registry import model_factory
-from agentbench_ts.models.scripted import oracle_policy
-from agentbench_ts.models.scripted_server import ScriptedChatServer
-from agentbench_ts.runner import RunConfig, run_tasks
+from agentbench_ts.runner import ModelConfig, RunConfig, run_tasks
 from agentbench_ts.sandbox.config import SandboxConfig
 from agentbench_ts.sandbox.registry import sandbox_factory
 from agentbench_ts.tasks.task import Task
+from agentbench_ts.testing.oracle import oracle_policy
+from agentbench_ts.testing.scripted_server import ScriptedChatServer
 
 TAP = "printf 'ok 1 - adds\\n'"
 
@@ -74,16 +74,16 @@ def timed_run(out: Path, tasks: list[Task], concurrency: int, base_url: str) -> 
     options = ModelOptions(timeout_s=60)
     spec = f"openai:{base_url}#scripted"
     config = RunConfig(
+        model=ModelConfig(spec=spec, options=options),
         out_dir=out,
-        suite="bench",
-        model=spec,
-        model_options=options,
         concurrency=concurrency,
         agent=AgentConfig(test_policy="never"),
     )
     sandboxes = sandbox_factory(SandboxConfig(path_env=os.environ["PATH"]))
     started = time.monotonic()
-    store = run_tasks(config, tasks, model_factory(spec, options), sandboxes)
+    store = run_tasks(
+        config, tasks=tasks, make_model=model_factory(spec, options), make_sandbox=sandboxes
+    ).store
     wall = time.monotonic() - started
     records = list(store.episodes())
     assert all(r.outcome == "resolved" for r in records), [

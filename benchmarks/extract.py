@@ -22,7 +22,7 @@ from typing import Any
 
 from agentbench_ts.extract import ExtractOptions, LengthGuard, extract_dpo, extract_sft, load_runs
 from agentbench_ts.extract.selection import TaskSelection
-from agentbench_ts.extract.sft import sft_conversation
+from agentbench_ts.extract.sft_rows import sft_conversation
 from agentbench_ts.extract.splits import SplitSpec
 from agentbench_ts.extract.states import episode_states
 from agentbench_ts.extract.tokens import TokenLengths

@@ -19,10 +19,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from agentbench_ts.protocol.actions import ToolCall
-from agentbench_ts.sandbox.docker_images import TaskImages
-from agentbench_ts.sandbox.docker_sandbox import DockerSandbox
-from agentbench_ts.sandbox.docker_workspace import WorkspaceCopies
-from agentbench_ts.sandbox.registry import docker_client
+from agentbench_ts.sandbox.docker.client import docker_client
+from agentbench_ts.sandbox.docker.layers import TaskImages
+from agentbench_ts.sandbox.docker.sandbox import DockerSandbox
+from agentbench_ts.sandbox.docker.workspace import WorkspaceCopies
 from agentbench_ts.tasks.task import Task
 from agentbench_ts.tools import ToolLimits, run_tool
 

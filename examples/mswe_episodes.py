@@ -1,5 +1,6 @@
-"""Research-code use of the Multi-SWE-bench pieces: agent episodes on instances, judged by the
-official harness, written as traces plus the official predictions and final_report.json.
+"""Research-code use of Multi-SWE-bench: agent episodes on instances, judged by the official harness,
+written as traces plus the official predictions and final_report.json. The same run as
+`agentbench run --tasks mswe:instances.jsonl?mirror=org/repo=/path --sandbox docker --model oracle`.
 
 python examples/mswe_episodes.py instances.jsonl traces/mswe-oracle org/repo=/path/to/checkout
 (needs the `mswe` and `docker` extras and a Docker daemon; the mirror replaces cloning from GitHub)
@@ -11,37 +12,36 @@ import sys
 from pathlib import Path
 
 from agentbench_ts.agent import AgentConfig
-from agentbench_ts.models import model_factory
-from agentbench_ts.mswe.docker_run import BuildOptions
-from agentbench_ts.mswe.grader import MsweGrader
-from agentbench_ts.mswe.harness import HarnessConfig
-from agentbench_ts.mswe.records import LANGUAGES, load_instances
-from agentbench_ts.mswe.results import write_results
-from agentbench_ts.mswe.tasks import GRADER, instance_tasks
-from agentbench_ts.runner import RunConfig, run_tasks
-from agentbench_ts.sandbox.config import ImageConfig, SandboxConfig
-from agentbench_ts.sandbox.docker_workspace import WorkspaceCopies
-from agentbench_ts.sandbox.registry import docker_client, sandbox_factory
+from agentbench_ts.mswe.instances import LANGUAGES
+from agentbench_ts.runner import ModelConfig, RunConfig, run_tasks
+from agentbench_ts.sandbox.config import DockerSandboxConfig
+from agentbench_ts.tasks import TaskSourceSpec
 
 
 def main(instances: Path, out_dir: Path, mirrors: dict[str, Path]) -> None:
     """TypeScript and JavaScript instances; the oracle plays each (swap in `openai:URL#MODEL`)."""
-    client = docker_client()
-    records = load_instances(instances, LANGUAGES)
-    harness = HarnessConfig(BuildOptions(mirrors=mirrors))
-    images = ImageConfig()
-    tasks = instance_tasks(client, records, harness, WorkspaceCopies(client, images.workspaces))
-    config = RunConfig(out_dir=out_dir, suite="mswe", model="oracle", agent=AgentConfig(test_policy="never"))
-    store = run_tasks(
-        config,
-        tasks,
-        model_factory("oracle"),
-        sandbox_factory(SandboxConfig(kind="docker", images=images)),
-        graders={GRADER: MsweGrader(client, records, harness)},
+    source = TaskSourceSpec(
+        name="mswe",
+        argument=str(instances),
+        options={
+            "languages": list(LANGUAGES),
+            "mirror": [f"{repo}={path}" for repo, path in mirrors.items()],
+        },
     )
-    for record in store.episodes():
+    config = RunConfig(
+        out_dir=out_dir,
+        tasks=(source,),
+        model=ModelConfig(spec="oracle"),
+        sandbox=DockerSandboxConfig(),
+        agent=AgentConfig(test_policy="never"),  # the fix-run applies hidden tests: no feedback
+        graders={"mswe": {"timeout_s": 600, "cpus": 2, "memory_gb": 2}},
+    )
+    result = run_tasks(config)
+    for record in result.episodes():
         print(record.task_id, record.outcome, record.final_tests.summary if record.final_tests else "")
-    for path in write_results(store.episodes(), records, out_dir):
+    for task_id, reason in result.skipped.items():
+        print("not run:", task_id, reason)
+    for path in result.written:
         print(path)
 
 

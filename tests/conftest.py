@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from agentbench_ts.sandbox.config import SandboxConfig
+from agentbench_ts.sandbox.base import SandboxSpec
+from agentbench_ts.sandbox.config import LocalSandboxConfig
 from agentbench_ts.sandbox.local import LocalSandbox
-from agentbench_ts.sandbox.registry import sandbox_factory
+from agentbench_ts.sandbox.registry import SandboxFactory, sandbox_factory
 from agentbench_ts.tasks.task import Task
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -46,16 +47,16 @@ def js_task(tmp_path: Path) -> Task:
 
 
 @pytest.fixture
-def local_sandboxes(path_env: str) -> Callable[[Task], LocalSandbox]:
-    def build(task: Task) -> LocalSandbox:
-        return LocalSandbox(task.repo_dir, task.toolchain_dir, path_env=path_env)
+def local_sandboxes(path_env: str) -> Callable[[SandboxSpec], LocalSandbox]:
+    def build(spec: SandboxSpec) -> LocalSandbox:
+        return LocalSandbox(spec.repo_dir, spec.toolchain_dir, path_env=path_env)
 
     return build
 
 
 @pytest.fixture
-def make_sandbox(path_env: str):  # type: ignore[no-untyped-def]
-    return sandbox_factory(SandboxConfig(kind="local", path_env=path_env))
+def make_sandbox(path_env: str) -> SandboxFactory:
+    return sandbox_factory(LocalSandboxConfig(path_env=path_env))
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -75,7 +76,7 @@ def strict() -> bool:
 @pytest.fixture(scope="session")
 def docker_client():  # type: ignore[no-untyped-def]
     from agentbench_ts.errors import SandboxError
-    from agentbench_ts.sandbox.registry import docker_client as connect
+    from agentbench_ts.sandbox.docker.client import docker_client as connect
 
     try:
         return connect()
@@ -88,9 +89,9 @@ def docker_client():  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="session")
 def task_images(docker_client):  # type: ignore[no-untyped-def]
     """Image builder for tests; bootstraps the offline base first if it is missing (about a minute)."""
-    from agentbench_ts.sandbox.bootstrap import BootstrapRecipe, build_base
     from agentbench_ts.sandbox.config import ImageConfig
-    from agentbench_ts.sandbox.docker_images import TaskImages
+    from agentbench_ts.sandbox.docker.bootstrap import BootstrapRecipe, build_base
+    from agentbench_ts.sandbox.docker.layers import TaskImages
 
     config = ImageConfig()
     build_base(docker_client, BootstrapRecipe.load(config.recipes / "base" / "bootstrap.json"))
@@ -99,7 +100,7 @@ def task_images(docker_client):  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="session")
 def workspace_copies(docker_client, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    from agentbench_ts.sandbox.docker_workspace import WorkspaceCopies
+    from agentbench_ts.sandbox.docker.workspace import WorkspaceCopies
 
     return WorkspaceCopies(docker_client, tmp_path_factory.mktemp("docker-workspaces"))
 

@@ -11,7 +11,7 @@ import signal
 import sys
 import time
 
-from agentbench_ts.models.scripted_server import ScriptedChatServer
+from agentbench_ts.testing.scripted_server import ScriptedChatServer
 
 parser = argparse.ArgumentParser()
 parser.add_argument("command", choices=["serve"])

@@ -19,7 +19,7 @@ from pathlib import Path
 from agentbench_ts.agent.config import AgentConfig
 from agentbench_ts.models.scripted import ReplayModel
 from agentbench_ts.protocol.actions import Final, ToolCall
-from agentbench_ts.runner import RunConfig, run_tasks
+from agentbench_ts.runner import ModelConfig, RunConfig, run_tasks
 from agentbench_ts.sandbox.base import Sandbox
 from agentbench_ts.tasks.task import Task
 
@@ -72,15 +72,17 @@ def record_mixed_runs(root: Path, make_sandbox: Callable[[Task], Sandbox]) -> tu
     tasks = make_tasks(root / "tasks")
     strict_dir, lenient_dir = root / "strict", root / "lenient"
     run_tasks(
-        RunConfig(strict_dir, "toy", "scripted", samples=4),
-        [tasks["toy/a"]],
-        _scripted(STRICT_SCRIPTS),
-        make_sandbox,
+        RunConfig(out_dir=strict_dir, model=ModelConfig(spec="scripted"), samples=4),
+        tasks=[tasks["toy/a"]],
+        make_model=_scripted(STRICT_SCRIPTS),
+        make_sandbox=make_sandbox,
     )
     run_tasks(
-        RunConfig(lenient_dir, "toy", "scripted", agent=AgentConfig(lenient_parsing=True)),
-        [tasks["toy/a"], tasks["toy/b"]],
-        _scripted(LENIENT_SCRIPTS),
-        make_sandbox,
+        RunConfig(
+            out_dir=lenient_dir, model=ModelConfig(spec="scripted"), agent=AgentConfig(lenient_parsing=True)
+        ),
+        tasks=[tasks["toy/a"], tasks["toy/b"]],
+        make_model=_scripted(LENIENT_SCRIPTS),
+        make_sandbox=make_sandbox,
     )
     return strict_dir, lenient_dir

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from agentbench_ts.multiple.agent_suite import commented_prompt
+from agentbench_ts.multiple.agent_tasks import commented_prompt
 from agentbench_ts.multiple.completion import program_of
-from agentbench_ts.multiple.records import MultiPLERecord, load_records
+from agentbench_ts.multiple.problems import MultiPLERecord, load_records
 
 SAMPLE = Path(__file__).parent / "data" / "multipl-e" / "humaneval-ts-sample.jsonl"
 

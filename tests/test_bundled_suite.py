@@ -63,7 +63,7 @@ def test_report_summarizes_the_run(oracle_run: tuple[Path, int], capsys: pytest.
 
 def test_run_rejects_an_unknown_model_spec(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["run", "--suite", str(QUIXBUGS), "--model", "gpt-9", "--out", str(tmp_path / "r")]) == 2
-    assert "unknown model spec 'gpt-9'" in capsys.readouterr().err
+    assert "unknown model 'gpt-9'; available: hf, openai, oracle, replay" in capsys.readouterr().err
 
 
 @pytest.mark.docker

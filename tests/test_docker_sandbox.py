@@ -13,9 +13,9 @@ import pytest
 
 from agentbench_ts.sandbox.base import final_patch
 from agentbench_ts.sandbox.config import DockerLimits
-from agentbench_ts.sandbox.docker_gc import collect_garbage
-from agentbench_ts.sandbox.docker_sandbox import OWNER_LABEL, SANDBOX_LABEL, DockerSandbox, owner_label
-from agentbench_ts.sandbox.images import ImageLayer, layer_tag
+from agentbench_ts.sandbox.docker.gc import collect_garbage
+from agentbench_ts.sandbox.docker.images import ImageRecipe, image_ref
+from agentbench_ts.sandbox.docker.sandbox import OWNER_LABEL, SANDBOX_LABEL, DockerSandbox, owner_label
 from agentbench_ts.tasks import run_tests
 from agentbench_ts.tasks.task import Task
 from agentbench_ts.tasks.validate import apply_gold
@@ -32,7 +32,7 @@ def toy_task(tmp_path_factory: pytest.TempPathFactory) -> Task:
 
 @pytest.fixture(scope="module")
 def toy_image(task_images, toy_task: Task) -> str:  # type: ignore[no-untyped-def]
-    return str(task_images.task(toy_task))
+    return str(task_images.image(toy_task.sandbox_spec()))
 
 
 def _our_containers(client) -> list[object]:  # type: ignore[no-untyped-def]
@@ -44,7 +44,7 @@ def _our_containers(client) -> list[object]:  # type: ignore[no-untyped-def]
 def sandbox(docker_client, workspace_copies, toy_image: str) -> Iterator[DockerSandbox]:  # type: ignore[no-untyped-def]
     limits = DockerLimits(memory_bytes=256 << 20, pids=128, max_file_bytes=64 << 20)
     with DockerSandbox(
-        docker_client, toy_image, workspaces=workspace_copies, task_id="toy/add", limits=limits
+        docker_client, toy_image, workspaces=workspace_copies, name="toy/add", limits=limits
     ) as box:
         yield box
     assert _our_containers(docker_client) == []
@@ -158,12 +158,12 @@ def test_a_link_made_inside_the_container_cannot_leak_host_files(sandbox: Docker
 _ORPHAN = """
 import os, sys
 from pathlib import Path
-from agentbench_ts.sandbox.registry import docker_client
-from agentbench_ts.sandbox.docker_sandbox import DockerSandbox
-from agentbench_ts.sandbox.docker_workspace import WorkspaceCopies
+from agentbench_ts.sandbox.docker.client import docker_client
+from agentbench_ts.sandbox.docker.sandbox import DockerSandbox
+from agentbench_ts.sandbox.docker.workspace import WorkspaceCopies
 client = docker_client()
 copies = WorkspaceCopies(client, Path(sys.argv[2]))
-box = DockerSandbox(client, sys.argv[1], workspaces=copies, task_id="toy/orphan")
+box = DockerSandbox(client, sys.argv[1], workspaces=copies, name="toy/orphan")
 print(box.container_id, flush=True)
 os.kill(os.getpid(), 9)
 """
@@ -177,7 +177,7 @@ def test_gc_removes_what_a_killed_run_left_behind(docker_client, workspace_copie
     leftover = done.stdout.strip()
     assert docker_client.containers.get(leftover).status == "running"
     assert len(list((root / "episodes").iterdir())) == 1
-    with DockerSandbox(docker_client, toy_image, workspaces=workspace_copies, task_id="toy/alive") as alive:
+    with DockerSandbox(docker_client, toy_image, workspaces=workspace_copies, name="toy/alive") as alive:
         assert collect_garbage(docker_client, root) == (1, 1)
         assert docker_client.containers.get(alive.container_id).status == "running"
         assert alive.exec("echo alive", 10).output == "alive\n"
@@ -185,27 +185,25 @@ def test_gc_removes_what_a_killed_run_left_behind(docker_client, workspace_copie
 
 
 def test_image_tags_follow_content(tmp_path: Path) -> None:
-    dockerfile = tmp_path / "Dockerfile"
-    dockerfile.write_text("FROM scratch\n")
     repo = tmp_path / "repo"
     repo.mkdir()
     (repo / "a.ts").write_text("1")
-    layer = ImageLayer("agentbench/t", dockerfile, context={"repo": repo}, build_args={"X": "1"})
-    tag = layer_tag(layer)
-    assert layer_tag(layer) == tag
+    recipe = ImageRecipe("agentbench/t", "FROM scratch\n", context={"repo": repo}, build_args={"X": "1"})
+    tag = image_ref(recipe)
+    assert image_ref(recipe) == tag and tag.startswith("agentbench/t:")
     (repo / "a.ts").write_text("2")
-    assert layer_tag(layer) != tag
-    assert layer_tag(
-        ImageLayer("agentbench/t", dockerfile, context={"repo": repo}, build_args={"X": "2"})
-    ) != layer_tag(layer)
+    assert image_ref(recipe) != tag
+    other_args = ImageRecipe("agentbench/t", "FROM scratch\n", context={"repo": repo}, build_args={"X": "2"})
+    assert image_ref(other_args) != image_ref(recipe)
+    assert image_ref(ImageRecipe("agentbench/t", "FROM scratch\n", ref="fixed:name")) == "fixed:name"
 
 
 def test_a_second_build_reuses_the_image(task_images, toy_task: Task, docker_client) -> None:  # type: ignore[no-untyped-def]
-    from agentbench_ts.sandbox.docker_images import TaskImages
+    from agentbench_ts.sandbox.docker.layers import TaskImages
 
-    ref = task_images.task(toy_task)
+    ref = task_images.image(toy_task.sandbox_spec())
     created = docker_client.images.get(ref).attrs["Created"]
-    again = TaskImages(docker_client, task_images.config).task(toy_task)
+    again = TaskImages(docker_client, task_images.config).image(toy_task.sandbox_spec())
     assert again == ref
     assert docker_client.images.get(ref).attrs["Created"] == created
 
@@ -227,7 +225,7 @@ def test_the_patch_is_the_episodes_change_whoever_owns_the_image_files(  # type:
     image, _ = docker_client.images.build(
         fileobj=io.BytesIO(dockerfile.encode()), network_mode="none", rm=True
     )
-    with DockerSandbox(docker_client, image.id, workspaces=workspace_copies, task_id="toy/dirty") as box:
+    with DockerSandbox(docker_client, image.id, workspaces=workspace_copies, name="toy/dirty") as box:
         assert workspace_diff(box) == ""  # the start state, dirty as it is, is the baseline
         assert box.workspace.read_file("src/add.js", 4000, None, None).endswith("// installed\n")
         box.workspace.write_file("src/add.js", FIXED_ADD)

@@ -22,7 +22,7 @@ from agentbench_ts.extract import (
 )
 from agentbench_ts.protocol.actions import canonical_json
 from agentbench_ts.protocol.parser import parse_action
-from agentbench_ts.sandbox.config import SandboxConfig
+from agentbench_ts.sandbox.config import LocalSandboxConfig
 from agentbench_ts.sandbox.registry import sandbox_factory
 from agentbench_ts.traces.records import EpisodeRecord
 
@@ -32,7 +32,7 @@ TOTAL_STEPS = 4 + 4 + 6 + 5 + 4 + 4
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
-    make_sandbox = sandbox_factory(SandboxConfig(kind="local", path_env=os.environ["PATH"]))
+    make_sandbox = sandbox_factory(LocalSandboxConfig(path_env=os.environ["PATH"]))
     return list(record_mixed_runs(tmp_path_factory.mktemp("mixed"), make_sandbox))
 
 

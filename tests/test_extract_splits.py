@@ -20,13 +20,13 @@ from agentbench_ts.extract import (
     extract_sft,
 )
 from agentbench_ts.extract.corpus import file_sha256
-from agentbench_ts.sandbox.config import SandboxConfig
+from agentbench_ts.sandbox.config import LocalSandboxConfig
 from agentbench_ts.sandbox.registry import sandbox_factory
 
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
-    make_sandbox = sandbox_factory(SandboxConfig(kind="local", path_env=os.environ["PATH"]))
+    make_sandbox = sandbox_factory(LocalSandboxConfig(path_env=os.environ["PATH"]))
     return list(record_mixed_runs(tmp_path_factory.mktemp("mixed"), make_sandbox))
 
 

@@ -24,7 +24,7 @@ from agentbench_ts.extract import (
 )
 from agentbench_ts.extract.card import dataset_card
 from agentbench_ts.extract.tokens import TokenLengths
-from agentbench_ts.sandbox.config import SandboxConfig
+from agentbench_ts.sandbox.config import LocalSandboxConfig
 from agentbench_ts.sandbox.registry import sandbox_factory
 
 ALL_TRAIN = TaskSelection(SplitSpec((("train", 1.0),)))
@@ -32,7 +32,7 @@ ALL_TRAIN = TaskSelection(SplitSpec((("train", 1.0),)))
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
-    make_sandbox = sandbox_factory(SandboxConfig(kind="local", path_env=os.environ["PATH"]))
+    make_sandbox = sandbox_factory(LocalSandboxConfig(path_env=os.environ["PATH"]))
     return list(record_mixed_runs(tmp_path_factory.mktemp("mixed"), make_sandbox))
 
 

@@ -73,8 +73,10 @@ def test_recorded_episodes_keep_the_render_contract(
     make_sandbox: SandboxFactory,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    config = RunConfig(out_dir=tmp_path / "run", suite="toy", model="oracle")
-    store = run_tasks(config, [js_task], model_factory("oracle"), make_sandbox)
+    config = RunConfig(out_dir=tmp_path / "run")
+    store = run_tasks(
+        config, tasks=[js_task], make_model=model_factory("oracle"), make_sandbox=make_sandbox
+    ).store
     from transformers import AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(tiny["base"], local_files_only=True)

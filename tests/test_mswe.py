@@ -12,9 +12,9 @@ from mswe_fixture import CALC, ORG, make_repository, parse_node_spec, pull_reque
 
 from agentbench_ts.errors import TaskDataError
 from agentbench_ts.mswe.docker_run import BuildOptions
-from agentbench_ts.mswe.grading import final_report, prediction
 from agentbench_ts.mswe.harness import HarnessConfig, evaluate_patch, record_from_runs
-from agentbench_ts.mswe.records import load_instances
+from agentbench_ts.mswe.instances import load_instances
+from agentbench_ts.mswe.official import final_report, prediction
 from agentbench_ts.sandbox.config import DockerLimits
 
 

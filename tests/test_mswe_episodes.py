@@ -10,25 +10,29 @@ from typing import Any
 
 import pytest
 from mswe_fixture import ORG, REPOS, SyntheticRepo, make_repository, pull_request, register
+from pydantic import JsonValue
 
 from agentbench_ts.agent.config import AgentConfig
-from agentbench_ts.errors import SandboxError, TaskDataError
+from agentbench_ts.errors import ConfigError, SandboxError, TaskDataError
 from agentbench_ts.models.base import ModelFactory
 from agentbench_ts.models.registry import model_factory
 from agentbench_ts.models.scripted import ReplayModel
 from agentbench_ts.mswe.docker_run import BuildOptions
-from agentbench_ts.mswe.grader import MsweGrader
+from agentbench_ts.mswe.grader import instance_record
 from agentbench_ts.mswe.harness import HarnessConfig, evaluate_patch, record_from_runs
 from agentbench_ts.mswe.results import write_results
 from agentbench_ts.mswe.tasks import GRADER, instance_tasks
 from agentbench_ts.protocol.actions import Final, ToolCall
-from agentbench_ts.runner import RunConfig, run_tasks
-from agentbench_ts.sandbox.config import DockerLimits, ImageConfig, SandboxConfig
+from agentbench_ts.runner import ModelConfig, RunConfig, run_tasks
+from agentbench_ts.sandbox.config import DockerLimits, DockerSandboxConfig, ImageConfig, LocalSandboxConfig
 from agentbench_ts.sandbox.registry import sandbox_factory
+from agentbench_ts.tasks.sources import SourceContext, TaskSourceSpec
 from agentbench_ts.tasks.task import Task
+from agentbench_ts.traces import TraceStore
 from agentbench_ts.traces.records import EpisodeRecord
 
 pytestmark = pytest.mark.docker
+GRADING: dict[str, JsonValue] = {"timeout_s": 300, "cpus": 2, "memory_gb": 1}
 BROKEN_PATCH = "diff --git a/nope.ts b/nope.ts\n--- a/nope.ts\n+++ b/nope.ts\n@@ -1 +1 @@\n-a\n+b\n"
 
 
@@ -42,20 +46,21 @@ def instance(request, task_images, docker_client, workspace_copies, tmp_path_fac
         BuildOptions(mirrors={spec.name: parts["mirror"]}), DockerLimits(cpus=2, memory_bytes=1 << 30), 300
     )
     record = record_from_runs(docker_client, pull_request(parts), harness)
-    [task] = instance_tasks(docker_client, [record], harness, workspace_copies)
+    [task] = instance_tasks(docker_client, [record], harness.build, workspace_copies)
     return {"spec": spec, "parts": parts, "harness": harness, "record": record, "task": task}
 
 
 def _episodes(
     instance: dict[str, Any], docker_client: Any, workspace_copies: Any, make_model: ModelFactory, out: Path
 ) -> list[EpisodeRecord]:
-    config = RunConfig(out_dir=out, suite="mswe", model="test", agent=AgentConfig(test_policy="never"))
-    sandboxes = sandbox_factory(
-        SandboxConfig(kind="docker", images=ImageConfig(workspaces=workspace_copies.root))
+    config = RunConfig(
+        out_dir=out,
+        model=ModelConfig(spec="test"),
+        sandbox=DockerSandboxConfig(images=ImageConfig(workspaces=workspace_copies.root)),
+        agent=AgentConfig(test_policy="never"),
+        graders={GRADER: GRADING},  # the grader is found by the name the task gives
     )
-    grader = MsweGrader(docker_client, [instance["record"]], instance["harness"])
-    store = run_tasks(config, [instance["task"]], make_model, sandboxes, graders={GRADER: grader})
-    return list(store.episodes())
+    return run_tasks(config, tasks=[instance["task"]], make_model=make_model).episodes()
 
 
 def test_the_task_starts_where_the_image_left_the_repository(instance: dict[str, Any]) -> None:
@@ -123,18 +128,22 @@ def test_a_run_writes_official_predictions_and_final_report(
     instances = tmp_path / "instances.jsonl"
     instances.write_text(record.json() + "\n")
     mirror = ["--mirror", f"{spec.name}={instance['parts']['mirror']}"]
+    source = f"mswe:{instances}?mirror={spec.name}={instance['parts']['mirror']}"
     if spec.lang == "javascript":
         assert main(["mswe", "validate", str(instances), *mirror]) == 2  # JavaScript only when asked for
-        assert "--javascript takes JavaScript ones too" in capsys.readouterr().err
+        assert "JavaScript ones too: --javascript" in capsys.readouterr().err
         mirror.append("--javascript")
+        source += "&languages=typescript,javascript"
     assert main(["mswe", "validate", str(instances), *mirror]) == 0  # gold resolves, empty does not
     assert "1 valid, 0 invalid" in capsys.readouterr().out
     # A second instance whose gold patch does not apply: the run goes on without it and says so.
     broken = {**json.loads(record.json()), "number": 2, "fix_patch": BROKEN_PATCH}
     instances.write_text(record.json() + "\n" + json.dumps(broken) + "\n")
     out = tmp_path / "run"
-    assert main(["mswe", "run", str(instances), *mirror, "--model", "oracle", "--out", str(out)]) == 1
-    assert f"not run: {ORG}/{spec.repo}:pr-2: " in capsys.readouterr().err
+    run = ["run", "--tasks", source, "--sandbox", "docker", "--model", "oracle", "--test-policy", "never"]
+    grading = ["--grader-option", "mswe.timeout_s=300", "--grader-option", "mswe.memory_gb=1"]
+    assert main([*run, *grading, "--out", str(out)]) == 1
+    assert f"not run: mswe/{ORG}/{spec.repo}:pr-2: " in capsys.readouterr().err
     report = json.loads((out / "final_report.json").read_text())
     assert report["resolved_ids"] == [record.id] and report["submitted_instances"] == 2
     assert report["error_ids"] == [f"{ORG}/{spec.repo}:pr-2"]
@@ -145,6 +154,13 @@ def test_a_run_writes_official_predictions_and_final_report(
     argv = ["mswe", "evaluate", str(instances), *mirror, "--predictions", str(out / "predictions.jsonl")]
     assert main([*argv, "--out", str(again)]) == 0
     assert json.loads((again / "final_report.json").read_text())["resolved_ids"] == [record.id]
+    # So does grading the run's patch again in a fresh sandbox, by the grader the run recorded.
+    assert main(["regrade", str(out), "--out", str(tmp_path / "regraded")]) == 0
+    [first] = TraceStore(out).episodes()
+    [regraded] = TraceStore(tmp_path / "regraded").episodes()
+    assert regraded.outcome == "resolved" and regraded.episode_id == first.episode_id
+    assert regraded.final_tests is not None and regraded.final_tests.harness_report is not None
+    assert TraceStore(tmp_path / "regraded").run_info().config["graders"]["mswe"]["timeout_s"] == 300
     capsys.readouterr()
 
 
@@ -191,13 +207,18 @@ def test_results_count_empty_patches_and_errors(instance: dict[str, Any], tmp_pa
     assert second["error_ids"] == [record.id] and second["incomplete_instances"] == 1
 
 
-def test_a_task_graded_by_mswe_needs_the_grader_and_docker(instance: dict[str, Any], tmp_path: Path) -> None:
+def test_an_instance_needs_docker_and_carries_what_its_grader_needs(
+    instance: dict[str, Any], tmp_path: Path
+) -> None:
     task: Task = instance["task"]
-    config = RunConfig(out_dir=tmp_path / "run", suite="mswe", model="oracle")
-    with pytest.raises(TaskDataError, match="graded by 'mswe'"):
-        run_tasks(config, [task], model_factory("oracle"), sandbox_factory(SandboxConfig()))
     with pytest.raises(SandboxError, match="use the docker sandbox"):
-        sandbox_factory(SandboxConfig(kind="local"))(task)
+        sandbox_factory(LocalSandboxConfig())(task.sandbox_spec())
+    with pytest.raises(ConfigError, match="use the docker sandbox"):
+        TaskSourceSpec.parse("mswe:instances.jsonl").open(SourceContext(tmp_path, tmp_path))
+    assert instance_record(task).id == instance["record"].id  # the grader needs nothing else
+    bare = task.model_copy(update={"grader_data": {}})
+    with pytest.raises(TaskDataError, match="carries no Multi-SWE-bench instance"):
+        instance_record(bare)
 
 
 def test_the_example_runs_the_oracle_on_an_instance(
@@ -221,8 +242,8 @@ def test_a_model_served_over_http_resolves_an_instance(
 ) -> None:
     """The same path a vLLM server takes: the openai client on loopback, the oracle's replies served."""
     from agentbench_ts.cli.main import main
-    from agentbench_ts.models.scripted import oracle_policy
-    from agentbench_ts.models.scripted_server import ScriptedChatServer
+    from agentbench_ts.testing.oracle import oracle_policy
+    from agentbench_ts.testing.scripted_server import ScriptedChatServer
     from agentbench_ts.traces import TraceStore
 
     record, spec = instance["record"], instance["spec"]

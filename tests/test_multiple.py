@@ -22,7 +22,7 @@ from agentbench_ts.multiple.completion import (
 )
 from agentbench_ts.multiple.fast import FastEvaluator
 from agentbench_ts.multiple.passk import mean_pass_at_k, pass_at_k
-from agentbench_ts.multiple.records import load_records
+from agentbench_ts.multiple.problems import load_records
 from agentbench_ts.multiple.reference import evaluate_reference
 
 from conftest import QUIXBUGS

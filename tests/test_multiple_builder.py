@@ -11,7 +11,7 @@ from multiple_corpus import SAMPLE
 
 from agentbench_ts.errors import TaskDataError
 from agentbench_ts.multiple.builder import build_humaneval_ts, clean_docstring, read_humaneval, reword
-from agentbench_ts.multiple.records import MultiPLERecord
+from agentbench_ts.multiple.problems import MultiPLERecord
 from agentbench_ts.multiple.ts_translate import annotation, inferred
 
 
@@ -73,7 +73,7 @@ def test_types_inferred_from_test_values() -> None:
 
 def test_cli_builds_a_records_file_the_loader_reads(tmp_path: Path) -> None:
     from agentbench_ts.cli.main import main
-    from agentbench_ts.multiple.records import load_records
+    from agentbench_ts.multiple.problems import load_records
 
     out = tmp_path / "humaneval-ts.jsonl"
     assert main(["multiple", "build", "--out", str(out)]) == 0

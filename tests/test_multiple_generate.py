@@ -12,12 +12,12 @@ import pytest
 from multiple_corpus import CORRECT, commented, sample_records
 
 from agentbench_ts.cli.main import main
-from agentbench_ts.models.scripted_server import ScriptedChatServer
 from agentbench_ts.multiple.completion import evaluate_completions, statuses_of
 from agentbench_ts.multiple.fast import FastEvaluator
 from agentbench_ts.multiple.files import read_completions
 from agentbench_ts.multiple.generate import Sampling, generate
 from agentbench_ts.multiple.passk import mean_pass_at_k
+from agentbench_ts.testing.scripted_server import ScriptedChatServer
 
 from conftest import QUIXBUGS
 

@@ -13,12 +13,12 @@ from agentbench_ts.errors import ModelError
 from agentbench_ts.models.openai_chat import OpenAIChatModel
 from agentbench_ts.models.options import ModelOptions, SamplingParams
 from agentbench_ts.models.registry import model_factory
-from agentbench_ts.models.scripted import oracle_policy
-from agentbench_ts.models.scripted_server import Fault, ScriptedChatServer
 from agentbench_ts.protocol import action_json_schema
-from agentbench_ts.runner import RunConfig, run_tasks
+from agentbench_ts.runner import ModelConfig, RunConfig, run_tasks
 from agentbench_ts.sandbox.registry import SandboxFactory
 from agentbench_ts.tasks.task import Task
+from agentbench_ts.testing.oracle import oracle_policy
+from agentbench_ts.testing.scripted_server import Fault, ScriptedChatServer
 
 FAST = ModelOptions(backoff_s=0.01, max_backoff_s=0.02, timeout_s=10)
 
@@ -39,8 +39,12 @@ def _run(
 ):  # type: ignore[no-untyped-def]
     opts = FAST.model_copy(update=options)
     spec = f"openai:{server.base_url}#scripted"
-    config = RunConfig(out_dir=tmp_path / "run", suite="toy", model=spec, model_options=opts, concurrency=4)
-    return list(run_tasks(config, tasks, model_factory(spec, opts), make_sandbox).episodes())
+    config = RunConfig(model=ModelConfig(spec=spec, options=opts), out_dir=tmp_path / "run", concurrency=4)
+    return list(
+        run_tasks(
+            config, tasks=tasks, make_model=model_factory(spec, opts), make_sandbox=make_sandbox
+        ).episodes()
+    )
 
 
 def test_an_episode_through_the_openai_client_resolves_and_records_usage(
@@ -82,8 +86,12 @@ def test_a_server_that_keeps_failing_ends_that_episode_as_an_error_and_the_run_g
     with ScriptedChatServer(oracle_policy(tasks), faults=faults) as server:
         spec = f"openai:{server.base_url}#scripted"
         opts = FAST.model_copy(update={"max_retries": 2})
-        config = RunConfig(out_dir=tmp_path / "run", suite="toy", model=spec, model_options=opts)
-        records = list(run_tasks(config, tasks, model_factory(spec, opts), make_sandbox).episodes())
+        config = RunConfig(model=ModelConfig(spec=spec, options=opts), out_dir=tmp_path / "run")
+        records = list(
+            run_tasks(
+                config, tasks=tasks, make_model=model_factory(spec, opts), make_sandbox=make_sandbox
+            ).episodes()
+        )
     first, second = records
     assert first.outcome == "error" and first.stop_reason == "model_error"
     assert "gave up after 2 retries" in (first.error or "")
@@ -184,15 +192,17 @@ def test_many_concurrent_episodes_overlap_their_waits(
     with ScriptedChatServer(oracle_policy(tasks), latency_s=latency) as server:
         spec = f"openai:{server.base_url}#scripted"
         config = RunConfig(
+            model=ModelConfig(spec=spec, options=FAST),
             out_dir=tmp_path / "run",
-            suite="toy",
-            model=spec,
-            model_options=FAST,
             concurrency=episodes,
             agent=AgentConfig(test_policy="never"),
         )
         started = time.monotonic()
-        records = list(run_tasks(config, tasks, model_factory(spec, FAST), make_sandbox).episodes())
+        records = list(
+            run_tasks(
+                config, tasks=tasks, make_model=model_factory(spec, FAST), make_sandbox=make_sandbox
+            ).episodes()
+        )
         wall = time.monotonic() - started
     assert len(records) == episodes
     serial = episodes * 4 * latency

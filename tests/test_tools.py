@@ -29,7 +29,7 @@ def hostile_workspace(request: pytest.FixtureRequest, layout: Path) -> Iterator[
             shutil.copytree(layout.parent / "outside", local.repo_path.parent / "outside")
             yield local.workspace
         return
-    from agentbench_ts.sandbox.docker_sandbox import DockerSandbox
+    from agentbench_ts.sandbox.docker.sandbox import DockerSandbox
 
     task = Task(
         task_id="hostile/layout",
@@ -39,9 +39,9 @@ def hostile_workspace(request: pytest.FixtureRequest, layout: Path) -> Iterator[
         test_command="true",
         fail_to_pass=("-",),
     )
-    image = request.getfixturevalue("task_images").task(task)
+    image = request.getfixturevalue("task_images").image(task.sandbox_spec())
     client, copies = request.getfixturevalue("docker_client"), request.getfixturevalue("workspace_copies")
-    with DockerSandbox(client, image, workspaces=copies, task_id=task.task_id) as box:
+    with DockerSandbox(client, image, workspaces=copies, name=task.task_id) as box:
         outside = box.workspace.root.parent / "outside"
         shutil.copytree(layout.parent / "outside", outside)
         try:

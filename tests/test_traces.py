@@ -9,6 +9,7 @@ import pytest
 from agentbench_ts.errors import TraceStoreError
 from agentbench_ts.models.registry import model_factory
 from agentbench_ts.runner import RunConfig, run_tasks
+from agentbench_ts.sandbox.base import Sandbox, SandboxSpec
 from agentbench_ts.sandbox.registry import SandboxFactory
 from agentbench_ts.tasks.task import Task
 from agentbench_ts.traces import TraceStore
@@ -21,8 +22,10 @@ def _copies(task: Task, n: int) -> list[Task]:
 def test_a_run_records_one_episode_per_task_and_sample(
     tmp_path: Path, js_task: Task, make_sandbox: SandboxFactory
 ) -> None:
-    config = RunConfig(out_dir=tmp_path / "run", suite="toy", model="oracle", samples=2)
-    store = run_tasks(config, _copies(js_task, 2), model_factory("oracle"), make_sandbox)
+    config = RunConfig(out_dir=tmp_path / "run", samples=2)
+    store = run_tasks(
+        config, tasks=_copies(js_task, 2), make_model=model_factory("oracle"), make_sandbox=make_sandbox
+    ).store
     records = list(store.episodes())
     assert sorted(r.key for r in records) == [
         ("toy/add-0", 0),
@@ -38,10 +41,12 @@ def test_a_run_records_one_episode_per_task_and_sample(
 def test_rerunning_the_same_directory_skips_finished_episodes(
     tmp_path: Path, js_task: Task, make_sandbox: SandboxFactory
 ) -> None:
-    config = RunConfig(out_dir=tmp_path / "run", suite="toy", model="oracle")
+    config = RunConfig(out_dir=tmp_path / "run")
     tasks = _copies(js_task, 3)
-    run_tasks(config, tasks[:2], model_factory("oracle"), make_sandbox)
-    store = run_tasks(config, tasks, model_factory("oracle"), make_sandbox)
+    run_tasks(config, tasks=tasks[:2], make_model=model_factory("oracle"), make_sandbox=make_sandbox)
+    store = run_tasks(
+        config, tasks=tasks, make_model=model_factory("oracle"), make_sandbox=make_sandbox
+    ).store
     assert sorted(r.task_id for r in store.episodes()) == ["toy/add-0", "toy/add-1", "toy/add-2"]
 
 
@@ -49,26 +54,30 @@ def test_resuming_with_another_configuration_is_refused(
     tmp_path: Path, js_task: Task, make_sandbox: SandboxFactory
 ) -> None:
     run_tasks(
-        RunConfig(out_dir=tmp_path / "run", suite="toy", model="oracle"),
-        [js_task],
-        model_factory("oracle"),
-        make_sandbox,
+        RunConfig(out_dir=tmp_path / "run"),
+        tasks=[js_task],
+        make_model=model_factory("oracle"),
+        make_sandbox=make_sandbox,
     )
-    other = RunConfig(out_dir=tmp_path / "run", suite="toy", model="oracle", samples=3)
+    other = RunConfig(out_dir=tmp_path / "run", samples=3)
     with pytest.raises(TraceStoreError, match="another configuration"):
-        run_tasks(other, [js_task], model_factory("oracle"), make_sandbox)
+        run_tasks(other, tasks=[js_task], make_model=model_factory("oracle"), make_sandbox=make_sandbox)
 
 
 def test_a_torn_last_line_is_cut_and_that_episode_runs_again(
     tmp_path: Path, js_task: Task, make_sandbox: SandboxFactory
 ) -> None:
-    config = RunConfig(out_dir=tmp_path / "run", suite="toy", model="oracle")
+    config = RunConfig(out_dir=tmp_path / "run")
     tasks = _copies(js_task, 2)
-    store = run_tasks(config, tasks, model_factory("oracle"), make_sandbox)
+    store = run_tasks(
+        config, tasks=tasks, make_model=model_factory("oracle"), make_sandbox=make_sandbox
+    ).store
     lines = store.episodes_path.read_bytes().splitlines(keepends=True)
     store.episodes_path.write_bytes(lines[0] + lines[1][: len(lines[1]) // 2])
     assert [r.task_id for r in store.episodes()] == ["toy/add-0"]
-    store = run_tasks(config, tasks, model_factory("oracle"), make_sandbox)
+    store = run_tasks(
+        config, tasks=tasks, make_model=model_factory("oracle"), make_sandbox=make_sandbox
+    ).store
     assert sorted(r.task_id for r in store.episodes()) == ["toy/add-0", "toy/add-1"]
     assert store.episodes_path.read_bytes().endswith(b"\n")
 
@@ -84,17 +93,17 @@ def test_a_failing_sandbox_becomes_an_error_record_and_the_run_goes_on(
 ) -> None:
     tasks = _copies(js_task, 2)
 
-    def flaky(task: Task):  # type: ignore[no-untyped-def]
-        if task.task_id == "toy/add-0":
+    def flaky(spec: SandboxSpec) -> Sandbox:
+        if spec.name == "toy/add-0":
             raise OSError("disk full")
-        return make_sandbox(task)
+        return make_sandbox(spec)
 
     store = run_tasks(
-        RunConfig(out_dir=tmp_path / "run", suite="toy", model="oracle"),
-        tasks,
-        model_factory("oracle"),
-        flaky,
-    )
+        RunConfig(out_dir=tmp_path / "run"),
+        tasks=tasks,
+        make_model=model_factory("oracle"),
+        make_sandbox=flaky,
+    ).store
     by_task = {r.task_id: r for r in store.episodes()}
     assert by_task["toy/add-0"].outcome == "error" and by_task["toy/add-0"].stop_reason == "harness_error"
     assert "disk full" in (by_task["toy/add-0"].error or "")
@@ -105,11 +114,11 @@ def test_an_episode_record_holds_the_trace_fields(
     tmp_path: Path, js_task: Task, make_sandbox: SandboxFactory
 ) -> None:
     store = run_tasks(
-        RunConfig(out_dir=tmp_path / "run", suite="toy", model="oracle"),
-        [js_task],
-        model_factory("oracle"),
-        make_sandbox,
-    )
+        RunConfig(out_dir=tmp_path / "run"),
+        tasks=[js_task],
+        make_model=model_factory("oracle"),
+        make_sandbox=make_sandbox,
+    ).store
     (record,) = store.episodes()
     assert record.messages[0]["role"] == "system" and record.messages[-1]["role"] == "assistant"
     assert [s.index for s in record.steps] == [0, 1, 2, 3]
@@ -139,22 +148,22 @@ def test_an_interrupted_concurrent_run_records_only_finished_episodes_and_resume
     def interrupt(record, done, total):  # type: ignore[no-untyped-def]
         raise KeyboardInterrupt
 
-    config = RunConfig(out_dir=tmp_path / "run", suite="toy", model="oracle", concurrency=3)
+    config = RunConfig(out_dir=tmp_path / "run", concurrency=3)
     started = time.monotonic()
     with pytest.raises(KeyboardInterrupt):
-        run_tasks(config, tasks, slow, make_sandbox, interrupt)
+        run_tasks(config, tasks=tasks, make_model=slow, make_sandbox=make_sandbox, on_episode=interrupt)
     assert time.monotonic() - started < 4, "episodes in flight should stop at their next step"
     recorded = list(TraceStore(tmp_path / "run").episodes())
     assert len(recorded) == 1 and recorded[0].outcome == "resolved"
-    store = run_tasks(config, tasks, slow, make_sandbox)
+    store = run_tasks(config, tasks=tasks, make_model=slow, make_sandbox=make_sandbox).store
     assert sorted(r.task_id for r in store.episodes()) == sorted(t.task_id for t in tasks)
 
 
 def test_a_task_is_graded_by_the_grader_it_names(
     tmp_path: Path, js_task: Task, make_sandbox: SandboxFactory
 ) -> None:
-    from agentbench_ts.errors import TaskDataError
-    from agentbench_ts.sandbox.base import Sandbox
+    from agentbench_ts.errors import ConfigError
+    from agentbench_ts.tasks.graders import GRADERS
     from agentbench_ts.tasks.grading import TestReport, run_tests
 
     calls: list[str] = []
@@ -165,13 +174,21 @@ def test_a_task_is_graded_by_the_grader_it_names(
         report = run_tests(task, sandbox)
         return report.model_copy(update={"resolved": False, "summary": "strict: " + report.summary})
 
-    task = js_task.model_copy(update={"grader": "strict"})
-    config = RunConfig(out_dir=tmp_path / "run", suite="toy", model="oracle")
-    with pytest.raises(TaskDataError, match=r"graded by 'strict'.*given: tap"):
-        run_tasks(config, [task], model_factory("oracle"), make_sandbox)
+    task = js_task.model_copy(update={"grader": "strict-for-a-test"})
+    config = RunConfig(out_dir=tmp_path / "run")
+    with pytest.raises(ConfigError, match=r"unknown grader 'strict-for-a-test'; available: .*tap"):
+        run_tasks(config, tasks=[task], make_model=model_factory("oracle"), make_sandbox=make_sandbox)
+    assert not config.out_dir.exists()  # refused before anything was written
+    GRADERS.register("strict-for-a-test")(lambda options: strict_grader)
     store = run_tasks(
-        config, [task], model_factory("oracle"), make_sandbox, graders={"strict": strict_grader}
-    )
+        config,
+        tasks=[task],
+        make_model=model_factory("oracle"),
+        make_sandbox=make_sandbox,
+    ).store
     (record,) = store.episodes()
     assert record.outcome == "failed" and calls  # the oracle's fix passes TAP, but not this grader
     assert record.final_tests is not None and record.final_tests.summary.startswith("strict: 2 passed")
+    assert store.run_info().config is not None and store.run_info().config["graders"] == {
+        "strict-for-a-test": {}
+    }

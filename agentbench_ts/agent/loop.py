@@ -8,16 +8,17 @@ from dataclasses import dataclass
 from agentbench_ts.agent.config import AgentConfig
 from agentbench_ts.agent.guards import Guards
 from agentbench_ts.agent.steps import Step, call_tool, finish, reject
-from agentbench_ts.agent.testing import TestDriver
+from agentbench_ts.agent.test_policy import TestDriver
 from agentbench_ts.errors import ModelError
 from agentbench_ts.models.base import ChatMessage, Model
 from agentbench_ts.protocol.actions import Final
 from agentbench_ts.protocol.parser import parse_action
 from agentbench_ts.protocol.prompt import system_prompt
 from agentbench_ts.sandbox.base import Sandbox, final_patch
-from agentbench_ts.tasks.grading import Grader, TestReport, run_tests
+from agentbench_ts.tasks.grading import Grader, run_tests
 from agentbench_ts.tasks.task import Task
 from agentbench_ts.traces.records import StopReason
+from agentbench_ts.verdicts import TestReport
 
 
 @dataclass

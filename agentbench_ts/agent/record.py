@@ -6,7 +6,6 @@ from collections import Counter
 
 from agentbench_ts.agent.loop import EpisodeResult
 from agentbench_ts.agent.steps import Step
-from agentbench_ts.tasks.grading import TestReport
 from agentbench_ts.traces.records import (
     EpisodeMetrics,
     Outcome,
@@ -15,6 +14,7 @@ from agentbench_ts.traces.records import (
     StopReason,
     ToolResultRecord,
 )
+from agentbench_ts.verdicts import TestReport
 
 _OUTCOME_BY_STOP: dict[StopReason, Outcome] = {
     "final_done": "failed",

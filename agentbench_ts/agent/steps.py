@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from agentbench_ts.agent.testing import TestDriver
+from agentbench_ts.agent.test_policy import TestDriver
 from agentbench_ts.models.base import Completion
 from agentbench_ts.protocol.actions import Final, ToolCall
 from agentbench_ts.protocol.parser import ParseResult
@@ -15,10 +15,10 @@ from agentbench_ts.protocol.render import (
     render_tool_result,
 )
 from agentbench_ts.sandbox.base import Sandbox
-from agentbench_ts.tasks.grading import TestReport
 from agentbench_ts.tools.dispatch import run_tool
 from agentbench_ts.tools.workspace import ToolResult
 from agentbench_ts.traces.records import StopReason
+from agentbench_ts.verdicts import TestReport
 
 
 @dataclass

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-DPO_SOURCE_NAMES = ("rollouts", "validity", "loops")
+from agentbench_ts.extract.dpo_pairs import DPO_SOURCES
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
@@ -49,7 +49,7 @@ def add_extract_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser
     )
     dpo = commands.add_parser("dpo", help="pairs of next actions at the same prefix")
     _add_common(dpo)
-    dpo.add_argument("--sources", default=",".join(DPO_SOURCE_NAMES), help="rollouts,validity,loops")
+    dpo.add_argument("--sources", default=",".join(DPO_SOURCES), help="rollouts,validity,loops")
     dpo.add_argument("--max-pairs-per-state", type=int, default=4)
     dpo.add_argument("--format", default="trl", choices=["trl", "together"])
     check = commands.add_parser("check", help="fail when evaluation tasks appear in training data")

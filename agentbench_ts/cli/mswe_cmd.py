@@ -1,24 +1,24 @@
 """`agentbench mswe validate|evaluate|run`: Multi-SWE-bench instances through the official-grade
-harness, and agent episodes on them."""
+harness, and agent episodes on them (`mswe run` is `agentbench run --tasks mswe:FILE` with the docker
+sandbox and the test policy `never` by default)."""
 
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
-from agentbench_ts.cli.run_cmd import (
+from pydantic import JsonValue
+
+from agentbench_ts.cli.flags import (
     add_episode_flags,
     add_model_flags,
-    progress_bar,
+    add_sandbox_flags,
     run_config,
-    sandbox_config,
+    source_context,
 )
-from agentbench_ts.models.registry import MODEL_SPECS, model_factory
-from agentbench_ts.sandbox.config import DockerLimits
+from agentbench_ts.cli.run_cmd import execute
+from agentbench_ts.tasks.sources import TaskSourceSpec
 
 
 def add_mswe_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -35,11 +35,10 @@ def add_mswe_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     run = commands.add_parser(
         "run", help="agent episodes on the instances: traces, predictions.jsonl and final_report.json"
     )
-    run.add_argument("--model", required=True, help=f"model spec: {', '.join(MODEL_SPECS)}")
+    add_model_flags(run)
+    run.add_argument("--task", action="append", default=[], help="only this instance, by task id or name")
     # The fix-run applies the instance's hidden test patch: by default the model is not told its results.
     add_episode_flags(run, test_policy="never")
-    add_model_flags(run)
-    run.set_defaults(sandbox="docker")
     for command in (validate, evaluate, run):
         command.add_argument("instances", type=Path, help="jsonl of Multi-SWE-bench instance records")
         command.add_argument("--javascript", action="store_true", help="also JavaScript instances")
@@ -49,117 +48,62 @@ def add_mswe_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
         command.add_argument("--timeout", type=float, default=1800.0, help="seconds per script run")
         command.add_argument("--cpus", type=float, default=4.0, help="cpus of each script's container")
         command.add_argument("--memory-gb", type=float, default=8.0, help="memory of each script's container")
+    for command in (validate, evaluate):
+        command.set_defaults(sandbox="docker", node_image=None, rebuild=False, sandbox_option=[])
+        command.set_defaults(sandbox_cpus=2.0, sandbox_memory_gb=2.0)
+    add_sandbox_flags(run, default="docker")
 
 
-def _config(args: argparse.Namespace) -> Any:
-    from agentbench_ts.mswe.docker_run import BuildOptions  # noqa: PLC0415
-    from agentbench_ts.mswe.harness import HarnessConfig  # noqa: PLC0415
-
-    mirrors = {}
-    for entry in args.mirror:
-        name, sep, path = entry.partition("=")
-        if not sep or "/" not in name:
-            raise ValueError(f"--mirror {entry!r}: write ORG/REPO=PATH")
-        mirrors[name] = Path(path)
-    return HarnessConfig(
-        BuildOptions(network=args.network, mirrors=mirrors, pull=args.pull),
-        DockerLimits(cpus=args.cpus, memory_bytes=int(args.memory_gb * (1 << 30)), pids=4096),
-        timeout_s=args.timeout,
-    )
+def _source_options(args: argparse.Namespace) -> dict[str, JsonValue]:
+    languages: list[JsonValue] = ["typescript", "javascript"] if args.javascript else ["typescript"]
+    options: dict[str, JsonValue] = {"languages": languages}
+    if args.mirror:
+        options["mirror"] = [str(entry) for entry in args.mirror]
+    if args.network:
+        options["network"] = True
+    if args.pull:
+        options["pull"] = True
+    return options
 
 
-def _read_predictions(path: Path) -> dict[str, str]:
-    """Instance id -> fix patch, from the official predictions format."""
-    patches: dict[str, str] = {}
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if line.strip():
-            try:
-                entry = json.loads(line)
-                patches[f"{entry['org']}/{entry['repo']}:pr-{entry['number']}"] = str(entry["fix_patch"])
-            except (ValueError, KeyError, TypeError) as exc:
-                raise ValueError(f"{path}:{number} is not a prediction: {exc}") from exc
-    return patches
-
-
-def _validate(records: list[Any], client: Any, config: Any) -> int:
-    from agentbench_ts.mswe.harness import evaluate_patch  # noqa: PLC0415
-
-    bad = 0
-    for record in records:
-        gold = evaluate_patch(client, record, record.fix_patch, config)
-        empty = evaluate_patch(client, record, "", config)
-        ok = gold.resolved and not empty.resolved
-        bad += not ok
-        reason = "" if gold.resolved else f": the gold patch fails: {gold.reason}"
-        print(f"{'ok ' if ok else 'BAD'} {record.id}{reason}")
-    print(f"{len(records) - bad} valid, {bad} invalid")
-    return 1 if bad else 0
-
-
-def _evaluate(records: list[Any], client: Any, config: Any, predictions: Path, out: Path) -> int:
-    from agentbench_ts.mswe.grading import Judgement, final_report  # noqa: PLC0415
-    from agentbench_ts.mswe.harness import evaluate_patch  # noqa: PLC0415
-
-    patches = _read_predictions(predictions)
-    judgements: list[Judgement] = []
-    empty_ids: list[str] = []
-    (out / "reports").mkdir(parents=True, exist_ok=True)
-    for record in (r for r in records if r.id in patches):
-        if not patches[record.id].strip():
-            empty_ids.append(record.id)
-        judgement = evaluate_patch(client, record, patches[record.id], config)
-        judgements.append(judgement)
-        (out / "reports" / f"{record.org}__{record.repo}-{record.number}.json").write_text(
-            judgement.report.json()
-        )
-        print(f"{'resolved  ' if judgement.resolved else 'unresolved'} {record.id} {judgement.reason}")
-    report = out / "final_report.json"
-    report.write_text(final_report(judgements, empty_ids, []) + "\n", encoding="utf-8")
-    print(f"{sum(j.resolved for j in judgements)}/{len(judgements)} resolved -> {report}")
-    return 0
+def _grader_options(args: argparse.Namespace) -> dict[str, JsonValue]:
+    return {"timeout_s": args.timeout, "cpus": args.cpus, "memory_gb": args.memory_gb}
 
 
 def mswe_command(args: argparse.Namespace, argv: Sequence[str]) -> int:
-    from agentbench_ts.mswe.records import load_instances  # noqa: PLC0415
-    from agentbench_ts.sandbox.registry import docker_client  # noqa: PLC0415
-
-    languages = ("typescript", "javascript") if args.javascript else ("typescript",)
-    records = load_instances(args.instances, languages)
-    if not records:
-        hint = "" if args.javascript else " (--javascript takes JavaScript ones too)"
-        raise ValueError(f"{args.instances} holds no {' or '.join(languages)} instances{hint}")
-    config, client = _config(args), docker_client()
-    if args.mswe_command == "validate":
-        return _validate(records, client, config)
     if args.mswe_command == "run":
-        return _run(records, client, config, args, argv)
-    return _evaluate(records, client, config, args.predictions, args.out)
+        spec = TaskSourceSpec(name="mswe", argument=str(args.instances), options=_source_options(args))
+        return execute(run_config(args, argv, [spec], graders={"mswe": _grader_options(args)}))
+    from agentbench_ts.mswe.evaluation import InstanceVerdict, evaluate_predictions, validate_instances  # noqa: PLC0415
+    from agentbench_ts.mswe.grader import MsweGraderOptions  # noqa: PLC0415
+    from agentbench_ts.mswe.source import MsweOptions  # noqa: PLC0415
 
+    options = MsweOptions.model_validate(_source_options(args))
+    grading = MsweGraderOptions.model_validate(_grader_options(args))
+    context = source_context(args)
+    if args.mswe_command == "validate":
 
-def _run(records: list[Any], client: Any, config: Any, args: argparse.Namespace, argv: Sequence[str]) -> int:
-    from agentbench_ts.mswe.grader import MsweGrader  # noqa: PLC0415
-    from agentbench_ts.mswe.results import write_results  # noqa: PLC0415
-    from agentbench_ts.mswe.tasks import GRADER, prepare_tasks  # noqa: PLC0415
-    from agentbench_ts.report import format_summary, summarize  # noqa: PLC0415
-    from agentbench_ts.runner import run_tasks  # noqa: PLC0415
-    from agentbench_ts.sandbox.docker_workspace import WorkspaceCopies  # noqa: PLC0415
-    from agentbench_ts.sandbox.registry import sandbox_factory  # noqa: PLC0415
+        def show(verdict: InstanceVerdict) -> None:
+            reason = f": {verdict.reason}" if verdict.reason else ""
+            print(f"{'ok ' if verdict.ok else 'BAD'} {verdict.instance_id}{reason}")
 
-    sandboxes = sandbox_config(args)
-    workspaces = WorkspaceCopies(client, sandboxes.images.workspaces)
-    tasks, unprepared = prepare_tasks(client, records, config, workspaces)
-    for instance_id, reason in unprepared.items():
-        print(f"not run: {instance_id}: {reason}", file=sys.stderr)
-    run = run_config(args, argv, str(args.instances))
-    store = run_tasks(
-        run,
-        tasks,
-        model_factory(args.model, run.model_options),
-        sandbox_factory(sandboxes),
-        progress_bar(),
-        graders={GRADER: MsweGrader(client, records, config)},
+        done = validate_instances(
+            args.instances, options=options, grading=grading, context=context, on_instance=show
+        )
+        print(f"{done.passed} valid, {len(done.verdicts) - done.passed} invalid")
+        return 0 if done.passed == len(done.verdicts) else 1
+
+    def judged(verdict: InstanceVerdict) -> None:
+        print(f"{'resolved  ' if verdict.ok else 'unresolved'} {verdict.instance_id} {verdict.reason}")
+
+    done = evaluate_predictions(
+        args.instances,
+        args.predictions,
+        args.out,
+        options=options,
+        grading=grading,
+        context=context,
+        on_instance=judged,
     )
-    print(format_summary(summarize(store.episodes())))
-    for path in write_results(store.episodes(), records, args.out, unprepared=sorted(unprepared)):
-        print(path)
-    return 1 if unprepared else 0
+    print(f"{done.passed}/{len(done.verdicts)} resolved -> {done.final_report}")
+    return 0

@@ -1,4 +1,4 @@
-"""`agentbench multiple evaluate|pass-k`: MultiPL-E completion mode from the command line."""
+"""`agentbench multiple build|generate|evaluate|pass-k|agent-suite`: MultiPL-E from the command line."""
 
 from __future__ import annotations
 
@@ -6,36 +6,35 @@ import argparse
 import os
 from pathlib import Path
 
-DEFAULT_TOOLCHAIN = Path("tasks/quixbugs-ts/toolchain")
+from agentbench_ts.cli.flags import stderr_line
+from agentbench_ts.runner.config import default_cache_dir
+from agentbench_ts.tasks.sources import SourceContext
 
 
 def add_multiple_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     multiple = sub.add_parser("multiple", help="MultiPL-E HumanEval-TS / MBPP-TS")
     commands = multiple.add_subparsers(dest="multiple_command", required=True)
+    records_help = "a jsonl/parquet file, or the hub id nuprl/MultiPL-E"
     evaluate = commands.add_parser("evaluate", help="judge completions; write .results.json files")
-    evaluate.add_argument(
-        "--records", required=True, help="a jsonl/parquet file, or the hub id nuprl/MultiPL-E"
-    )
+    evaluate.add_argument("--records", required=True, help=records_help)
     evaluate.add_argument("--config", help="hub config: humaneval-ts or mbpp-ts")
     evaluate.add_argument("--completions", required=True, type=Path, help="jsonl, or a folder of .json[.gz]")
     evaluate.add_argument("--out", required=True, type=Path)
     evaluate.add_argument("--evaluator", default="fast", choices=["fast", "reference"])
     evaluate.add_argument("--timeout", type=float, default=15.0, help="seconds for tsc and for node (15)")
-    evaluate.add_argument("--workers", type=int, default=os.cpu_count() or 2)
-    evaluate.add_argument("--toolchain", type=Path, default=DEFAULT_TOOLCHAIN, help="folder with typescript")
-    suite = commands.add_parser(
-        "agent-suite", help="write the problems as repository tasks for agentbench run"
+    evaluate.add_argument("--concurrency", type=int, default=os.cpu_count() or 2, help="programs run at once")
+    evaluate.add_argument(
+        "--toolchain", type=Path, help="folder with typescript (default: the package's own)"
     )
-    suite.add_argument("--records", required=True, help="a jsonl/parquet file, or the hub id nuprl/MultiPL-E")
+    suite = commands.add_parser("agent-suite", help="export the problems as a suite folder (agent mode)")
+    suite.add_argument("--records", required=True, help=records_help)
     suite.add_argument("--config", help="hub config: humaneval-ts or mbpp-ts")
     suite.add_argument("--out", required=True, type=Path, help="the suite folder to create")
     suite.add_argument("--show-tests", action="store_true", help="also put the tests in each repository")
     suite.add_argument("--timeout", type=float, default=15.0, help="seconds for tsc and for node (15)")
-    suite.add_argument("--toolchain", type=Path, default=DEFAULT_TOOLCHAIN, help="folder with typescript")
+    suite.add_argument("--solutions", type=Path, help="completions whose first per problem is its gold fix")
     generate = commands.add_parser("generate", help="sample completions from an OpenAI-compatible server")
-    generate.add_argument(
-        "--records", required=True, help="a jsonl/parquet file, or the hub id nuprl/MultiPL-E"
-    )
+    generate.add_argument("--records", required=True, help=records_help)
     generate.add_argument("--config", help="hub config: humaneval-ts or mbpp-ts")
     generate.add_argument("--base-url", required=True, help="e.g. http://127.0.0.1:8000/v1 (vLLM)")
     generate.add_argument("--model", required=True, help="served model (or LoRA adapter) name")
@@ -56,88 +55,79 @@ def add_multiple_commands(sub: argparse._SubParsersAction[argparse.ArgumentParse
 
 
 def _print_pass_k(statuses: dict[str, list[str]], ks: list[int]) -> None:
-    from agentbench_ts.multiple.passk import mean_pass_at_k  # noqa: PLC0415
+    from agentbench_ts.multiple.passk import pass_at_k_table  # noqa: PLC0415
 
     sizes = [len(s) for s in statuses.values()]
     print("Pass@k,Estimate,NumProblems,MinCompletions,MaxCompletions")
-    for k in ks:
-        estimate = mean_pass_at_k(statuses, k)
-        if estimate is not None:
-            counted = sum(size >= k for size in sizes)
-            print(f"{k},{estimate:.4f},{counted},{min(sizes)},{max(sizes)}")
+    for row in pass_at_k_table(statuses, ks):
+        print(f"{row.k},{row.estimate:.4f},{row.problems},{min(sizes)},{max(sizes)}")
+
+
+def _agent_suite(args: argparse.Namespace) -> int:
+    from agentbench_ts.multiple.agent_suite import export_suite  # noqa: PLC0415
+    from agentbench_ts.multiple.agent_tasks import MultipleOptions, MultipleSource  # noqa: PLC0415
+
+    options = MultipleOptions(
+        config=args.config,
+        show_tests=args.show_tests,
+        timeout_s=args.timeout,
+        solutions=str(args.solutions) if args.solutions else None,
+    )
+    context = SourceContext(Path.cwd(), default_cache_dir(), log=stderr_line)
+    out = export_suite(MultipleSource(args.records, options, context), args.out)
+    print(f"tasks -> {out}; run them with: agentbench run --tasks suite:{out} ...")
+    return 0
 
 
 def multiple_command(args: argparse.Namespace) -> int:
-    from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
-    from functools import partial  # noqa: PLC0415
-
-    from agentbench_ts.multiple.completion import (  # noqa: PLC0415
-        evaluate_completions,
-        statuses_of,
-        write_results,
-    )
-    from agentbench_ts.multiple.fast import FastEvaluator  # noqa: PLC0415
-    from agentbench_ts.multiple.files import read_completions, read_statuses  # noqa: PLC0415
-    from agentbench_ts.multiple.records import load_records  # noqa: PLC0415
-    from agentbench_ts.multiple.reference import evaluate_reference  # noqa: PLC0415
-
     if args.multiple_command == "agent-suite":
-        from agentbench_ts.multiple.agent_suite import write_agent_suite  # noqa: PLC0415
-
-        records = load_records(args.records, args.config)
-        write_agent_suite(
-            records, args.out, args.toolchain, show_tests=args.show_tests, timeout_s=args.timeout
-        )
-        print(f"{len(records)} tasks -> {args.out}; run them with: agentbench run --suite {args.out} ...")
-        return 0
+        return _agent_suite(args)
     if args.multiple_command == "generate":
-        import openai  # noqa: PLC0415
+        from agentbench_ts.multiple.generate import GenerationJob, Sampling, generate_from_server  # noqa: PLC0415
 
-        from agentbench_ts.multiple.generate import Sampling, generate  # noqa: PLC0415
-
-        records = load_records(args.records, args.config)
-        client = openai.OpenAI(base_url=args.base_url, api_key=os.environ.get("OPENAI_API_KEY", "EMPTY"))
-        sampling = Sampling(args.n, args.temperature, args.top_p, args.max_tokens)
-        count = generate(
-            records, client, args.model, args.out, sampling=sampling, concurrency=args.concurrency
+        job = GenerationJob(
+            records=args.records,
+            config=args.config,
+            base_url=args.base_url,
+            model=args.model,
+            out=args.out,
+            sampling=Sampling(args.n, args.temperature, args.top_p, args.max_tokens),
+            api_key=os.environ.get("OPENAI_API_KEY", "EMPTY"),
+            concurrency=args.concurrency,
         )
-        print(f"{count} problems sampled ({len(records) - count} already in {args.out})")
+        sampled, total = generate_from_server(job)
+        print(f"{sampled} problems sampled ({total - sampled} already in {args.out})")
         return 0
     if args.multiple_command == "build":
-        from agentbench_ts.multiple.builder import build_humaneval_ts, read_humaneval  # noqa: PLC0415
+        from agentbench_ts.multiple.builder import write_humaneval_ts  # noqa: PLC0415
 
-        built, skipped = build_humaneval_ts(read_humaneval(args.humaneval))
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text("".join(r.model_dump_json() + "\n" for r in built), encoding="utf-8")
+        count, skipped = write_humaneval_ts(args.out, args.humaneval)
         for problem in skipped:
             print(f"skipped {problem.task_id}: {problem.reason}")
-        print(f"{len(built)} records -> {args.out} ({len(skipped)} problems skipped)")
+        print(f"{count} records -> {args.out} ({len(skipped)} problems skipped)")
         return 0
     if args.multiple_command == "pass-k":
+        from agentbench_ts.multiple.files import read_statuses  # noqa: PLC0415
+
         _print_pass_k(read_statuses(args.results), [int(k) for k in args.k.split(",")])
         return 0
-    records = load_records(args.records, args.config)
-    completions = read_completions(args.completions)
-    if unknown := sorted(set(completions) - {r.name for r in records}):
-        raise ValueError(f"completions for problems not in the records: {unknown[:5]}")
-    env = {"PATH": os.environ["PATH"]}
-    if args.evaluator == "fast":
-        with FastEvaluator(args.toolchain, env, args.timeout, args.timeout, args.workers) as evaluator:
-            results = evaluate_completions(records, completions, evaluator.evaluate)
-    else:
-        judge = partial(
-            evaluate_reference,
-            toolchain=args.toolchain,
-            env=env,
-            timeout_s=args.timeout,
-            compile_timeout_s=args.timeout,
-        )
-        with ThreadPoolExecutor(args.workers) as pool:
-            results = evaluate_completions(
-                records, completions, lambda programs: list(pool.map(judge, programs))
-            )
-    write_results(results, args.out)
-    programs = sum(len(r["results"]) for r in results.values())
-    print(f"{programs} programs of {len(results)} problems -> {args.out}")
-    _print_pass_k(statuses_of(results), [1, 10, 100])
+    from agentbench_ts.multiple.agent_tasks import TOOLCHAIN  # noqa: PLC0415
+    from agentbench_ts.multiple.evaluation import CompletionEvaluation, evaluate_completion_files  # noqa: PLC0415
+    from agentbench_ts.sandbox.toolchain import ensure_toolchain  # noqa: PLC0415
+
+    toolchain = args.toolchain or ensure_toolchain(TOOLCHAIN, default_cache_dir(), log=stderr_line)
+    evaluation = CompletionEvaluation(
+        records=args.records,
+        config=args.config,
+        completions=args.completions,
+        out_dir=args.out,
+        toolchain=toolchain,
+        env={"PATH": os.environ["PATH"]},
+        evaluator=args.evaluator,
+        timeout_s=args.timeout,
+        concurrency=args.concurrency,
+    )
+    result = evaluate_completion_files(evaluation)
+    print(f"{result.programs} programs of {result.problems} problems -> {args.out}")
+    _print_pass_k(result.statuses, [1, 10, 100])
     return 0

@@ -1,112 +1,45 @@
-"""`agentbench run`: flags -> RunConfig + model and sandbox factories -> traces."""
+"""`agentbench run` (any task source, or --from a recorded run) and `agentbench regrade`."""
 
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from agentbench_ts.agent.config import AgentConfig
+from agentbench_ts.cli.flags import (
+    add_episode_flags,
+    add_model_flags,
+    add_sandbox_flags,
+    add_task_flags,
+    grader_options,
+    run_config,
+    stderr_line,
+    task_specs,
+)
 from agentbench_ts.cli.progress import ProgressBar
-from agentbench_ts.cli.sandbox_cmd import add_image_flags, image_config
-from agentbench_ts.models.options import ModelOptions, SamplingParams
-from agentbench_ts.models.registry import MODEL_SPECS, model_factory
+from agentbench_ts.errors import ConfigError
 from agentbench_ts.report import format_summary, summarize
-from agentbench_ts.runner import RunConfig, run_tasks
-from agentbench_ts.sandbox.config import SandboxConfig
-from agentbench_ts.sandbox.registry import SANDBOX_KINDS, sandbox_factory
-from agentbench_ts.tasks.suite import load_suite
-from agentbench_ts.tools.workspace import ToolLimits
+from agentbench_ts.runner.config import RunConfig
+from agentbench_ts.runner.regrade import recorded_config, regrade_run
+from agentbench_ts.runner.run import run_tasks
 from agentbench_ts.traces.records import EpisodeRecord
 
 
-def add_run_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    run = sub.add_parser("run", help="run a model on a suite and record traces")
-    run.add_argument("--suite", required=True, type=Path, help="suite folder, e.g. tasks/quixbugs-ts")
-    run.add_argument("--model", required=True, help=f"model spec: {', '.join(MODEL_SPECS)}")
-    run.add_argument("--task", action="append", help="only this task (repeatable)")
+def add_run_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    run = sub.add_parser("run", help="run a model on tasks and record traces")
+    add_task_flags(run)
+    run.add_argument("--from", dest="from_run", type=Path, metavar="RUN_DIR", help="re-create a recorded run")
+    add_model_flags(run)
     add_sandbox_flags(run)
     add_episode_flags(run, AgentConfig().test_policy)
-    add_model_flags(run)
-
-
-def add_episode_flags(parser: argparse.ArgumentParser, test_policy: str) -> None:
-    """Where the traces go, how many episodes, and the agent's budgets and policies."""
-    parser.add_argument("--out", required=True, type=Path, help="run directory (resumed if it exists)")
-    parser.add_argument("--samples", type=int, default=1, help="episodes per task")
-    parser.add_argument("--concurrency", type=int, default=1, help="episodes in flight at once")
-    parser.add_argument("--seed", type=int, default=0)
-    agent = AgentConfig()
-    parser.add_argument("--max-steps", type=int, default=agent.max_steps)
-    parser.add_argument("--max-wall-s", type=float, default=agent.max_wall_s)
-    parser.add_argument("--test-policy", default=test_policy, choices=["never", "on_write", "end"])
-    parser.add_argument("--lenient", action="store_true", help="recover fenced or prefixed JSON")
-
-
-def add_sandbox_flags(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--sandbox", default="local", choices=sorted(SANDBOX_KINDS))
-    add_image_flags(parser)
-
-
-def add_model_flags(parser: argparse.ArgumentParser) -> None:
-    sampling, options = SamplingParams(), ModelOptions()
-    group = parser.add_argument_group("model requests (openai: and hf: models)")
-    group.add_argument("--temperature", type=float, default=sampling.temperature)
-    group.add_argument("--top-p", type=float, default=sampling.top_p)
-    group.add_argument("--max-tokens", type=int, default=sampling.max_tokens)
-    group.add_argument("--sampling-seed", type=int, default=None, help="seed sent with every request")
-    group.add_argument("--stop", action="append", default=[], help="stop string (repeatable)")
-    group.add_argument("--request-timeout", type=float, default=options.timeout_s)
-    group.add_argument("--max-retries", type=int, default=options.max_retries)
-    group.add_argument("--structured-output", action="store_true", help="constrain replies to the schema")
-    group.add_argument("--tool-protocol", choices=["json", "native"], default=options.tool_protocol)
-
-
-def model_options(args: argparse.Namespace) -> ModelOptions:
-    sampling = SamplingParams(
-        temperature=args.temperature,
-        top_p=args.top_p,
-        max_tokens=args.max_tokens,
-        seed=args.sampling_seed,
-        stop=tuple(args.stop),
-    )
-    return ModelOptions(
-        sampling=sampling,
-        timeout_s=args.request_timeout,
-        max_retries=args.max_retries,
-        structured_output=args.structured_output,
-        tool_protocol=args.tool_protocol,
-    )
-
-
-def sandbox_config(args: argparse.Namespace) -> SandboxConfig:
-    path = os.environ.get("PATH", "/usr/bin:/bin")
-    tools = ToolLimits(ripgrep=shutil.which("rg", path=path))
-    return SandboxConfig(kind=args.sandbox, path_env=path, tool_limits=tools, images=image_config(args))
-
-
-def run_config(args: argparse.Namespace, argv: Sequence[str], suite: str) -> RunConfig:
-    agent = AgentConfig(
-        max_steps=args.max_steps,
-        max_wall_s=args.max_wall_s,
-        test_policy=args.test_policy,
-        lenient_parsing=args.lenient,
-    )
-    return RunConfig(
-        out_dir=args.out,
-        suite=suite,
-        model=args.model,
-        sandbox=args.sandbox,
-        samples=args.samples,
-        seed=args.seed,
-        agent=agent,
-        model_options=model_options(args),
-        concurrency=args.concurrency,
-        command=("agentbench", *argv),
-    )
+    regrade = sub.add_parser("regrade", help="grade every episode's patch of a run again (no agent)")
+    regrade.add_argument("run_dir", type=Path)
+    regrade.add_argument("--out", required=True, type=Path, help="the new run directory")
+    regrade.add_argument("--grader", help="grade every task with this grader instead of its own")
+    regrade.add_argument("--grader-option", action="append", default=[], metavar="GRADER.KEY=VALUE")
+    regrade.add_argument("--concurrency", type=int, default=1)
 
 
 def progress_bar() -> Callable[[EpisodeRecord, int, int], None]:
@@ -118,11 +51,45 @@ def progress_bar() -> Callable[[EpisodeRecord, int, int], None]:
     return progress
 
 
+def execute(config: RunConfig) -> int:
+    """Run, then print the summary, what could not run and what the benchmarks wrote."""
+    result = run_tasks(config, on_episode=progress_bar(), log=stderr_line)
+    print(format_summary(summarize(result.store.episodes())))
+    for task_id, reason in result.skipped.items():
+        print(f"not run: {task_id}: {reason}", file=sys.stderr)
+    print(f"traces: {result.store.episodes_path}")
+    for path in result.written:
+        print(path)
+    return 1 if result.skipped else 0
+
+
 def run_command(args: argparse.Namespace, argv: Sequence[str]) -> int:
-    tasks = load_suite(args.suite, args.task)
-    config = run_config(args, argv, str(args.suite))
-    make_model = model_factory(args.model, config.model_options)
-    store = run_tasks(config, tasks, make_model, sandbox_factory(sandbox_config(args)), progress_bar())
+    if args.from_run is None:
+        return execute(run_config(args, argv, task_specs(args)))
+    if args.tasks or args.suite or args.model:
+        raise ConfigError("--from re-creates a recorded run: give only --out (and --concurrency) with it")
+    config = recorded_config(args.from_run)
+    update: dict[str, object] = {"command": ("agentbench", *argv)}
+    if args.out is not None:
+        update["out_dir"] = args.out
+    if args.concurrency is not None:
+        update["concurrency"] = args.concurrency
+    return execute(config.model_copy(update=update))
+
+
+def regrade_command(args: argparse.Namespace) -> int:
+    options = grader_options(args.grader_option)
+    if args.grader is not None and set(options) - {args.grader}:
+        raise ConfigError(f"--grader-option names another grader than --grader {args.grader}")
+    store = regrade_run(
+        args.run_dir,
+        args.out,
+        grader=args.grader,
+        grader_options=options,
+        concurrency=args.concurrency,
+        on_episode=progress_bar(),
+        log=stderr_line,
+    )
     print(format_summary(summarize(store.episodes())))
-    print(f"traces: {store.episodes_path}")
+    print(f"traces: {store.episodes_path} (regraded from {args.run_dir})")
     return 0

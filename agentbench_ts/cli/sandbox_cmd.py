@@ -13,42 +13,36 @@ def add_sandbox_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser
     commands = sandbox.add_subparsers(dest="sandbox_command", required=True)
     base = commands.add_parser("build-base", help="bootstrap the offline base image (debootstrap + import)")
     base.add_argument("--rebuild", action="store_true")
-    build = commands.add_parser("build", help="build the suite and task images of a suite")
+    build = commands.add_parser("build", help="build the environment and task images of a suite")
     build.add_argument("suite", type=Path)
     build.add_argument("--rebuild", action="store_true")
-    add_image_flags(build)
+    build.add_argument("--node-image", help="base the images on this registry image, not the offline base")
     gc = commands.add_parser("gc", help="remove sandbox containers and workspace copies of dead runs")
     gc.add_argument("--all", action="store_true", help="also those of runs still alive")
 
 
-def add_image_flags(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--node-image",
-        help="base the images on this registry image (e.g. node:20-bookworm-slim), not the offline base",
-    )
-
-
-def image_config(args: argparse.Namespace) -> ImageConfig:
-    return ImageConfig(node_image=getattr(args, "node_image", None), rebuild=getattr(args, "rebuild", False))
-
-
-def run_sandbox_command(args: argparse.Namespace) -> int:
+def sandbox_command(args: argparse.Namespace) -> int:
     # The docker SDK is an optional extra: import it only when asked for.
-    from agentbench_ts.sandbox.bootstrap import BootstrapRecipe, build_base  # noqa: PLC0415
-    from agentbench_ts.sandbox.docker_gc import collect_garbage  # noqa: PLC0415
-    from agentbench_ts.sandbox.docker_images import TaskImages  # noqa: PLC0415
-    from agentbench_ts.sandbox.registry import docker_client  # noqa: PLC0415
-    from agentbench_ts.tasks.suite import load_suite  # noqa: PLC0415
+    from agentbench_ts.cli.flags import stderr_line  # noqa: PLC0415
+    from agentbench_ts.runner.config import default_cache_dir  # noqa: PLC0415
+    from agentbench_ts.sandbox.docker.bootstrap import BootstrapRecipe, build_base  # noqa: PLC0415
+    from agentbench_ts.sandbox.docker.client import docker_client  # noqa: PLC0415
+    from agentbench_ts.sandbox.docker.gc import collect_garbage  # noqa: PLC0415
+    from agentbench_ts.sandbox.docker.layers import build_images  # noqa: PLC0415
+    from agentbench_ts.tasks.sources import SourceContext, TaskSourceSpec, load_sources  # noqa: PLC0415
 
     client = docker_client()
-    config = image_config(args)
+    config = ImageConfig(
+        node_image=getattr(args, "node_image", None), rebuild=getattr(args, "rebuild", False)
+    )
     if args.sandbox_command == "build-base":
         recipe = BootstrapRecipe.load(config.recipes / "base" / "bootstrap.json")
         print(build_base(client, recipe, rebuild=args.rebuild, log=print))
     elif args.sandbox_command == "build":
-        images = TaskImages(client, config)
-        for task in load_suite(args.suite):
-            print(f"{task.task_id}: {images.task(task)}")
+        context = SourceContext(Path.cwd(), default_cache_dir(), log=stderr_line)
+        tasks = load_sources([TaskSourceSpec(name="suite", argument=str(args.suite))], context).tasks
+        for name, image in build_images(client, [task.sandbox_spec() for task in tasks], config):
+            print(f"{name}: {image}")
     else:
         containers, copies = collect_garbage(client, config.workspaces, everything=args.all)
         print(f"removed {containers} containers and {copies} workspace copies")

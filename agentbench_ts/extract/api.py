@@ -20,11 +20,11 @@ from agentbench_ts.extract.dataset import (
     dataset_dict,
     evaluation_tasks,
 )
-from agentbench_ts.extract.dpo import DpoOptions, dpo_pairs, pair_conversations, pair_row
+from agentbench_ts.extract.dpo_pairs import DpoOptions, dpo_pairs, pair_conversations, pair_row
 from agentbench_ts.extract.guard import drop_long_rows
 from agentbench_ts.extract.report import ExtractionReport
 from agentbench_ts.extract.selection import TaskSelection
-from agentbench_ts.extract.sft import (
+from agentbench_ts.extract.sft_rows import (
     SFT_FORMATS,
     SftFilters,
     cap_per_episode,

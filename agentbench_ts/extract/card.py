@@ -6,9 +6,9 @@ import json
 import shlex
 from collections.abc import Sequence
 
-from agentbench_ts.extract.dpo import DPO_DROP_REASONS
+from agentbench_ts.extract.dpo_pairs import DPO_DROP_REASONS
 from agentbench_ts.extract.report import ExtractionReport
-from agentbench_ts.extract.sft import SFT_DROP_REASONS
+from agentbench_ts.extract.sft_rows import SFT_DROP_REASONS
 
 
 def length_histogram(lengths: Sequence[int]) -> list[tuple[str, int]]:

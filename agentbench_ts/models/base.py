@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal, Protocol, TypedDict
-
-from agentbench_ts.tasks.task import Task
 
 
 class ChatMessage(TypedDict):
@@ -38,5 +37,18 @@ class Model(Protocol):
     def complete(self, messages: Sequence[ChatMessage]) -> Completion: ...
 
 
-ModelFactory = Callable[[Task], Model]
-"""Builds the model for one episode of a task (the oracle needs the task; servers ignore it)."""
+class EpisodeSubject(Protocol):
+    """What a model may know of the task of its episode (the oracle plays its gold fix; served models
+    ignore it). Tasks are this; models never import them."""
+
+    @property
+    def task_id(self) -> str: ...
+    @property
+    def repo_dir(self) -> Path: ...
+    @property
+    def gold_dir(self) -> Path | None: ...
+    def gold_files(self) -> dict[str, str]: ...
+
+
+ModelFactory = Callable[[EpisodeSubject], Model]
+"""Builds the model for one episode of a task."""

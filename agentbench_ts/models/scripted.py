@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
-from agentbench_ts.errors import TaskDataError
-from agentbench_ts.models.base import ChatMessage, Completion, ModelFactory
+from agentbench_ts.errors import ConfigError, TaskDataError
+from agentbench_ts.models.base import ChatMessage, Completion, EpisodeSubject, ModelFactory
+from agentbench_ts.models.options import ModelOptions
 from agentbench_ts.protocol.actions import Action, Final, ToolCall
-from agentbench_ts.tasks.task import Task
 
 EXHAUSTED = Final("give_up", "the script has no more replies")
 
@@ -35,7 +34,7 @@ class ReplayModel:
         return Completion(reply)
 
 
-def oracle_actions(task: Task) -> list[Action]:
+def oracle_actions(task: EpisodeSubject) -> list[Action]:
     """Read each file the gold fix touches, write its fixed content, finish."""
     actions: list[Action] = [ToolCall("list_files", {"rel_dir": "."})]
     for rel_path, content in task.gold_files().items():
@@ -46,21 +45,8 @@ def oracle_actions(task: Task) -> list[Action]:
     return actions
 
 
-def oracle_policy(tasks: Sequence[Task]) -> Callable[[list[dict[str, Any]]], str]:
-    """A reply function for ScriptedChatServer that plays the oracle of whichever task a request is
-    about (recognised by its instructions), at the step given by the replies so far."""
-    by_goal = {task.instructions: oracle_actions(task) for task in tasks}
-
-    def reply(messages: list[dict[str, Any]]) -> str:
-        goal = next(m["content"] for m in messages if m["role"] == "user")
-        step = sum(1 for m in messages if m["role"] == "assistant")
-        return by_goal[goal][step].to_json()
-
-    return reply
-
-
 def oracle_factory() -> ModelFactory:
-    def build(task: Task) -> ReplayModel:
+    def build(task: EpisodeSubject) -> ReplayModel:
         if task.gold_dir is None:
             raise TaskDataError(f"task {task.task_id} has no gold fix; the oracle cannot play it")
         return ReplayModel([a.to_json() for a in oracle_actions(task)], name="oracle")
@@ -79,6 +65,20 @@ def _replies_from_trace(path: Path) -> dict[str, list[str]]:
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
             raise TaskDataError(f"{path}:{number} is not an episode record: {exc}") from exc
     return by_task
+
+
+def oracle_model(argument: str, options: ModelOptions) -> ModelFactory:
+    """`oracle`: the gold fix through the protocol."""
+    if argument:
+        raise ConfigError(f"the oracle takes no argument (got oracle:{argument})")
+    return oracle_factory()
+
+
+def replay_model(argument: str, options: ModelOptions) -> ModelFactory:
+    """`replay:FILE`."""
+    if not argument:
+        raise ConfigError("expected replay:FILE (a JSON list of replies, or an episodes.jsonl trace)")
+    return replay_factory(Path(argument))
 
 
 def replay_factory(path: Path) -> ModelFactory:

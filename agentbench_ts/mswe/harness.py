@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from agentbench_ts.mswe.docker_run import BuildOptions, ScriptRun, ensure_instance_image, run_script
-from agentbench_ts.mswe.grading import Judgement, judge
+from agentbench_ts.mswe.docker_run import BuildOptions, ensure_instance_image, run_script
+from agentbench_ts.mswe.official import Judgement, judge
+from agentbench_ts.plumbing.process import CommandResult
 from agentbench_ts.sandbox.config import DockerLimits
 
 
@@ -25,46 +26,63 @@ def create_instance(pr: Any) -> Any:
     return Instance.create(pr, Config(need_clone=False, global_env=None, clear_env=False))
 
 
-def _run(client: Any, instance: Any, command: str, fix_patch: str, config: HarnessConfig) -> ScriptRun:
-    image = ensure_instance_image(client, instance, config.build)
-    fix_patch_path = instance.dependency().fix_patch_path()
+def run_in_image(
+    client: Any,
+    image: str,
+    instance: Any,
+    command: str,
+    *,
+    fix_patch: str,
+    limits: DockerLimits,
+    timeout_s: float,
+) -> CommandResult:
     return run_script(
         client,
         image,
         command,
         fix_patch=fix_patch,
-        fix_patch_path=fix_patch_path,
-        limits=config.limits,
-        timeout_s=config.timeout_s,
+        fix_patch_path=instance.dependency().fix_patch_path(),
+        limits=limits,
+        timeout_s=timeout_s,
     )
 
 
-def evaluate_patch_run(
-    client: Any, record: Any, fix_patch: str, config: HarnessConfig
-) -> tuple[Judgement, ScriptRun]:
-    """The instance's fix-run with this patch and the official verdict on its log."""
+def fix_run(
+    client: Any, image: str, record: Any, fix_patch: str, *, limits: DockerLimits, timeout_s: float
+) -> tuple[Judgement, CommandResult]:
+    """The instance's fix-run with this patch in a fresh container of its (built) image, judged."""
     instance = create_instance(record)
-    fix_run = _run(client, instance, instance.fix_patch_run(), fix_patch, config)
-    return judge(instance, record, fix_run.log), fix_run
+    command = instance.fix_patch_run()
+    run = run_in_image(
+        client, image, instance, command, fix_patch=fix_patch, limits=limits, timeout_s=timeout_s
+    )
+    return judge(instance, record, run.output), run
 
 
 def evaluate_patch(client: Any, record: Any, fix_patch: str, config: HarnessConfig) -> Judgement:
-    """Resolved iff the instance's fix-run with this patch meets the official rule."""
-    return evaluate_patch_run(client, record, fix_patch, config)[0]
+    """Resolved iff the instance's fix-run with this patch meets the official rule (image built first)."""
+    image = ensure_instance_image(client, create_instance(record), config.build)
+    return fix_run(client, image, record, fix_patch, limits=config.limits, timeout_s=config.timeout_s)[0]
 
 
 def record_from_runs(client: Any, pr: Any, config: HarnessConfig) -> Any:
-    """A dataset record made the way Multi-SWE-bench makes them: run, test-patch run, fix-patch run."""
+    """A dataset record made the Multi-SWE-bench way: run, test-run and fix-run logs -> Report -> Dataset."""
     from multi_swe_bench.harness.dataset import Dataset  # noqa: PLC0415
     from multi_swe_bench.harness.report import generate_report  # noqa: PLC0415
 
     instance = create_instance(pr)
-    logs = [
-        _run(client, instance, command, pr.fix_patch, config).log
-        for command in (
-            instance.run(),
-            instance.test_patch_run(),
-            instance.fix_patch_run(),
+    image = ensure_instance_image(client, instance, config.build)
+    commands = (instance.run(), instance.test_patch_run(), instance.fix_patch_run())
+    runs = [
+        run_in_image(
+            client,
+            image,
+            instance,
+            command,
+            fix_patch=pr.fix_patch,
+            limits=config.limits,
+            timeout_s=config.timeout_s,
         )
+        for command in commands
     ]
-    return Dataset.build(pr, generate_report(instance, *logs))
+    return Dataset.build(pr, generate_report(instance, *(run.output for run in runs)))

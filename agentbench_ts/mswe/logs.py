@@ -8,6 +8,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from agentbench_ts.verdicts import TestStatus
+
 
 @dataclass
 class Verdicts:
@@ -15,14 +17,16 @@ class Verdicts:
     failed: set[str] = field(default_factory=set)
     skipped: set[str] = field(default_factory=set)
 
-    def add(self, status: str, name: str) -> None:
-        {"pass": self.passed, "fail": self.failed, "skip": self.skipped}[status].add(name)
+    def add(self, status: TestStatus, name: str) -> None:
+        {TestStatus.PASS: self.passed, TestStatus.FAIL: self.failed, TestStatus.SKIP: self.skipped}[
+            status
+        ].add(name)
 
     def settled(self) -> Verdicts:
         return Verdicts(self.passed - self.failed, set(self.failed), self.skipped - self.failed - self.passed)
 
 
-Marker = Callable[[str], tuple[str, str] | None]
+Marker = Callable[[str], tuple[TestStatus, str] | None]
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
@@ -64,8 +68,13 @@ def _tree(
     return verdicts.settled()
 
 
-def _jest_marker(text: str) -> tuple[str, str] | None:
-    for status, pattern in (("pass", "✓"), ("fail", "✕"), ("skip", "○ skipped"), ("skip", "○ todo")):
+def _jest_marker(text: str) -> tuple[TestStatus, str] | None:
+    for status, pattern in (
+        (TestStatus.PASS, "✓"),
+        (TestStatus.FAIL, "✕"),
+        (TestStatus.SKIP, "○ skipped"),
+        (TestStatus.SKIP, "○ todo"),
+    ):
         if text.startswith(pattern + " "):
             return status, re.sub(_DURATION + "$", "", text[len(pattern) + 1 :]).strip()
     return None
@@ -81,13 +90,13 @@ def jest_verbose(log: str) -> Verdicts:
     )
 
 
-def _mocha_marker(text: str) -> tuple[str, str] | None:
+def _mocha_marker(text: str) -> tuple[TestStatus, str] | None:
     if text.startswith(("✔ ", "✓ ")):
-        return "pass", re.sub(_DURATION + "$", "", text[2:]).strip()
+        return TestStatus.PASS, re.sub(_DURATION + "$", "", text[2:]).strip()
     if match := re.match(r"^\d+\) (.+)$", text):
-        return "fail", match[1].strip()
+        return TestStatus.FAIL, match[1].strip()
     if text.startswith("- "):
-        return "skip", text[2:].strip()
+        return TestStatus.SKIP, text[2:].strip()
     return None
 
 
@@ -109,18 +118,21 @@ def vitest_verbose(log: str) -> Verdicts:
             break
         match = re.match(r"^\s*(✓|\u00d7|↓)\s+\S+ > (.+?)" + _DURATION + r"\s*$", line)
         if match:
-            verdicts.add({"✓": "pass", "\u00d7": "fail", "↓": "skip"}[match[1]], match[2].strip())
+            verdicts.add(
+                {"✓": TestStatus.PASS, "\u00d7": TestStatus.FAIL, "↓": TestStatus.SKIP}[match[1]],
+                match[2].strip(),
+            )
     return verdicts.settled()
 
 
 def node_spec(log: str) -> Verdicts:
     """`node --test --test-reporter=spec`: ✔/✖/﹣ lines (nested tests indented under their suite)."""
 
-    def marker(text: str) -> tuple[str, str] | None:
+    def marker(text: str) -> tuple[TestStatus, str] | None:
         match = re.match(r"^(✔|✖|﹣) (.+?)" + _DURATION + r"(?:\s+# SKIP)?$", text)
         if not match:
             return None
-        return {"✔": "pass", "✖": "fail", "﹣": "skip"}[match[1]], match[2]
+        return {"✔": TestStatus.PASS, "✖": TestStatus.FAIL, "﹣": TestStatus.SKIP}[match[1]], match[2]
 
     def suite(text: str) -> str | None:
         return re.sub(_DURATION + "$", "", text[2:]).strip() if text.startswith("▶ ") else None

@@ -9,12 +9,12 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from agentbench_ts.mswe.grading import Judgement, final_report, prediction
+from agentbench_ts.mswe.official import Judgement, final_report, prediction
 from agentbench_ts.mswe.tasks import SUITE, task_id
-from agentbench_ts.traces.records import EpisodeRecord
+from agentbench_ts.tasks.sources import RecordedEpisode
 
 
-def _judgement(record: Any, episode: EpisodeRecord) -> Judgement | None:
+def _judgement(record: Any, episode: RecordedEpisode) -> Judgement | None:
     from multi_swe_bench.harness.report import Report  # noqa: PLC0415 (an optional extra)
 
     tests = episode.final_tests
@@ -25,7 +25,7 @@ def _judgement(record: Any, episode: EpisodeRecord) -> Judgement | None:
 
 
 def write_results(
-    episodes: Iterable[EpisodeRecord],
+    episodes: Iterable[RecordedEpisode],
     records: Sequence[Any],
     out_dir: Path,
     suite: str = SUITE,
@@ -35,7 +35,7 @@ def write_results(
     (no suffix for sample 0). An episode without a graded patch is an error unless its patch is empty;
     `unprepared` instances (no episode: their image or gold failed) are errors of sample 0."""
     by_task = {task_id(record, suite): record for record in records}
-    samples: dict[int, list[tuple[Any, EpisodeRecord]]] = {0: []} if unprepared else {}
+    samples: dict[int, list[tuple[Any, RecordedEpisode]]] = {0: []} if unprepared else {}
     for episode in episodes:
         if episode.task_id in by_task:
             samples.setdefault(episode.sample_index, []).append((by_task[episode.task_id], episode))

@@ -5,10 +5,10 @@ problem statement (title, body and resolved issues), the gold fix as files for t
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
-import subprocess
 import tempfile
 import uuid
 from collections.abc import Sequence
@@ -16,10 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from agentbench_ts.errors import SandboxError, TaskDataError
-from agentbench_ts.mswe.docker_run import ensure_instance_image, image_chain
-from agentbench_ts.mswe.harness import HarnessConfig, create_instance
+from agentbench_ts.mswe.docker_run import BuildOptions, ensure_instance_image, image_chain
+from agentbench_ts.mswe.harness import create_instance
+from agentbench_ts.plumbing.git import git, git_bytes
 from agentbench_ts.sandbox.base import BASE_REF
-from agentbench_ts.sandbox.docker_workspace import WorkspaceCopies
+from agentbench_ts.sandbox.docker.workspace import WorkspaceCopies
 from agentbench_ts.tasks.task import Task
 
 SUITE = "mswe"
@@ -55,12 +56,7 @@ def repo_dir_in_image(instance: Any) -> str:
 
 
 def _git(repo: Path, *argv: str, env: dict[str, str] | None = None, data: str | None = None) -> str:
-    done = subprocess.run(
-        ["git", *argv], cwd=repo, env=env, input=data, capture_output=True, text=True, check=False
-    )
-    if done.returncode != 0:
-        raise TaskDataError(f"git {argv[0]} in {repo} failed: {done.stderr.strip()}")
-    return done.stdout
+    return git(repo, *argv, env=env, stdin=data, error=TaskDataError)
 
 
 def write_gold(repo: Path, fix_patch: str, target: Path) -> None:
@@ -76,9 +72,7 @@ def write_gold(repo: Path, fix_patch: str, target: Path) -> None:
         staging.mkdir(parents=True)
         try:
             for rel in changed.splitlines():
-                blob = subprocess.run(
-                    ["git", "show", f":{rel}"], cwd=repo, env=env, capture_output=True, check=True
-                ).stdout
+                blob = git_bytes(repo, "show", f":{rel}", env=env, error=TaskDataError)
                 (staging / rel).parent.mkdir(parents=True, exist_ok=True)
                 (staging / rel).write_bytes(blob)
             staging.rename(target)
@@ -89,7 +83,7 @@ def write_gold(repo: Path, fix_patch: str, target: Path) -> None:
 
 
 def instance_task(
-    record: Any, instance: Any, *, image: str, repo_dir: str, start: Path, gold: Path, suite: str
+    record: Any, instance: Any, *, image: str, repo_dir: str, start: Path, gold: Path | None, suite: str
 ) -> Task:
     required = sorted({*record.f2p_tests, *record.s2p_tests, *record.n2p_tests})
     return Task(
@@ -104,50 +98,58 @@ def instance_task(
         image=image,
         image_repo_dir=repo_dir,
         grader=GRADER,
+        tags=(f"{record.org}/{record.repo}", str(record.lang or "").lower()),
+        grader_data={"instance": json.loads(record.to_json())},
     )
 
 
 def _prepare(
-    client: Any, record: Any, config: HarnessConfig, workspaces: WorkspaceCopies, suite: str
+    client: Any, record: Any, build: BuildOptions, workspaces: WorkspaceCopies, *, suite: str, gold: bool
 ) -> Task:
     """The record's image built (or reused), its repository exported once, its gold written."""
     instance = create_instance(record)
-    image = ensure_instance_image(client, instance, config.build)
+    image = ensure_instance_image(client, instance, build)
     repo_dir = repo_dir_in_image(instance)
     start = workspaces.pristine(image, repo_dir)
-    key = hashlib.sha256(f"{start}\0{record.fix_patch}".encode()).hexdigest()[:24]
-    gold = workspaces.root / "gold" / key
-    if not gold.exists():
-        write_gold(start, record.fix_patch, gold)
+    gold_dir = None
+    if gold:
+        key = hashlib.sha256(f"{start}\0{record.fix_patch}".encode()).hexdigest()[:24]
+        gold_dir = workspaces.root / "gold" / key
+        if not gold_dir.exists():
+            write_gold(start, record.fix_patch, gold_dir)
     return instance_task(
-        record, instance, image=image, repo_dir=repo_dir, start=start, gold=gold, suite=suite
+        record, instance, image=image, repo_dir=repo_dir, start=start, gold=gold_dir, suite=suite
     )
 
 
 def instance_tasks(
     client: Any,
     records: Sequence[Any],
-    config: HarnessConfig,
+    build: BuildOptions,
     workspaces: WorkspaceCopies,
     suite: str = SUITE,
+    *,
+    gold: bool = True,
 ) -> list[Task]:
     """One Task per record; the first instance that cannot be prepared raises."""
-    return [_prepare(client, record, config, workspaces, suite) for record in records]
+    return [_prepare(client, record, build, workspaces, suite=suite, gold=gold) for record in records]
 
 
 def prepare_tasks(
     client: Any,
     records: Sequence[Any],
-    config: HarnessConfig,
+    build: BuildOptions,
     workspaces: WorkspaceCopies,
     suite: str = SUITE,
+    *,
+    gold: bool = True,
 ) -> tuple[list[Task], dict[str, str]]:
-    """Tasks for the records that can be prepared, and instance id -> why for the others (an image
-    that does not build, a gold patch that does not apply): a long run goes on without them."""
+    """Tasks for the records that can be prepared, and task id -> why for the others (an image that
+    does not build, a gold patch that does not apply): a long run goes on without them."""
     tasks, failures = [], {}
     for record in records:
         try:
-            tasks.append(_prepare(client, record, config, workspaces, suite))
+            tasks.append(_prepare(client, record, build, workspaces, suite=suite, gold=gold))
         except (SandboxError, TaskDataError) as exc:
-            failures[str(record.id)] = str(exc)
+            failures[task_id(record, suite)] = str(exc)
     return tasks, failures

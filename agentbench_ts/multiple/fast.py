@@ -14,8 +14,8 @@ from types import TracebackType
 
 from agentbench_ts.multiple.checker import CheckerError, TsChecker
 from agentbench_ts.multiple.reference import evaluate_reference
-from agentbench_ts.multiple.run import run_program
 from agentbench_ts.multiple.verdict import Verdict, compile_failure, run_verdict
+from agentbench_ts.plumbing.process import CommandResult, run_process
 
 
 class FastEvaluator:
@@ -35,8 +35,10 @@ class FastEvaluator:
     def _run(self, js: str) -> Verdict:
         with tempfile.TemporaryDirectory(prefix="multipl-e-") as tmp:
             (Path(tmp) / "program.js").write_text(js, encoding="utf-8")
-            ran = run_program(["node", "program.js"], Path(tmp), self._env, self._timeout_s)
-        return run_verdict(ran.exit_code, ran.stdout, ran.stderr, ran.timed_out)
+            ran = run_process(
+                ["node", "program.js"], Path(tmp), self._env, self._timeout_s, separate_stderr=True
+            )
+        return run_verdict(ran)
 
     def _submit(self, program: str) -> Future[Verdict]:
         try:
@@ -53,7 +55,7 @@ class FastEvaluator:
             )
         if not checked.ok:
             done: Future[Verdict] = Future()
-            done.set_result(compile_failure(1, "\n".join(checked.diagnostics), ""))
+            done.set_result(compile_failure(CommandResult(1, "\n".join(checked.diagnostics))))
             return done
         return self._pool.submit(self._run, checked.js)
 

@@ -4,9 +4,7 @@ file so that a killed run resumes where it stopped."""
 
 from __future__ import annotations
 
-import fcntl
 import json
-import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -14,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from agentbench_ts.multiple.files import read_completions
-from agentbench_ts.multiple.records import MultiPLERecord
+from agentbench_ts.multiple.problems import MultiPLERecord, load_records
+from agentbench_ts.plumbing.jsonl import AppendOnlyJsonl
 
 
 @dataclass(frozen=True)
@@ -38,20 +37,6 @@ def sample_completions(client: Any, model: str, record: MultiPLERecord, sampling
     return [choice.text for choice in sorted(response.choices, key=lambda c: c.index)]
 
 
-def _cut_torn_tail(out: Path) -> None:
-    """A line half-written by a killed run is dropped; that problem is sampled again."""
-    if out.exists() and (data := out.read_bytes()) and not data.endswith(b"\n"):
-        out.write_bytes(data[: data.rfind(b"\n") + 1])
-
-
-def _append(out: Path, name: str, completions: list[str]) -> None:
-    with out.open("a", encoding="utf-8") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        handle.write(json.dumps({"name": name, "completions": completions}) + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-
-
 def generate(
     records: Sequence[MultiPLERecord],
     client: Any,
@@ -63,14 +48,38 @@ def generate(
     on_problem: Callable[[str], None] | None = None,
 ) -> int:
     """Sample every problem not yet in `out`; returns how many were sampled now."""
-    _cut_torn_tail(out)
-    done = set(read_completions(out)) if out.exists() else set()
+    store = AppendOnlyJsonl(out)
+    store.repair()  # a line half-written by a killed run is dropped; that problem is sampled again
+    done = set(read_completions(out))
     todo = [r for r in records if r.name not in done]
     with ThreadPoolExecutor(max(concurrency, 1)) as pool:
         futures = {pool.submit(sample_completions, client, model, r, sampling): r for r in todo}
         for future in as_completed(futures):
             name = futures[future].name
-            _append(out, name, future.result())
+            store.append(json.dumps({"name": name, "completions": future.result()}))
             if on_problem:
                 on_problem(name)
     return len(todo)
+
+
+@dataclass(frozen=True)
+class GenerationJob:
+    records: str
+    """A jsonl/parquet file, or the hub id with `config`."""
+    base_url: str
+    model: str
+    out: Path
+    sampling: Sampling
+    config: str | None = None
+    api_key: str = "EMPTY"
+    concurrency: int = 8
+
+
+def generate_from_server(job: GenerationJob) -> tuple[int, int]:
+    """(problems sampled now, problems in the records) for an OpenAI-compatible completions server."""
+    import openai  # noqa: PLC0415
+
+    records = load_records(job.records, job.config)
+    client = openai.OpenAI(base_url=job.base_url, api_key=job.api_key)
+    count = generate(records, client, job.model, job.out, sampling=job.sampling, concurrency=job.concurrency)
+    return count, len(records)

@@ -3,16 +3,16 @@
 // `tsc --target esnext` in a fresh folder, then run by `node`, each under a timeout. The verdict
 // follows MultiPL-E's eval_ts.py (agentbench_ts/multiple/verdict.py); it is printed as TAP.
 //
-// usage: node grade.js NAME [TIMEOUT_S]   (cwd: the repository; tests: ./tests/NAME.ts beside this file)
+// usage: node grade.js NAME TIMEOUT_S TESTS_FILE   (cwd: the repository; TypeScript in a node_modules above it)
 "use strict";
 const fs = require("node:fs");
 const os = require("node:os");
 const path = require("node:path");
 const { spawnSync } = require("node:child_process");
 
-const [name, timeoutArg] = process.argv.slice(2);
+const [name, timeoutArg, testsFile] = process.argv.slice(2);
 const timeoutMs = Number(timeoutArg || "15") * 1000;
-const tsc = path.join(__dirname, "..", "typescript", "bin", "tsc");
+const tsc = require.resolve("typescript/bin/tsc", { paths: [process.cwd()] });
 
 function run(args, cwd) {
   const done = spawnSync(process.execPath, args, { cwd, timeout: timeoutMs, killSignal: "SIGKILL", maxBuffer: 1 << 30 });
@@ -22,7 +22,7 @@ function run(args, cwd) {
 
 function verdict() {
   const solution = fs.readFileSync("solution.ts", "utf8");
-  const tests = fs.readFileSync(path.join(__dirname, "tests", `${name}.ts`), "utf8");
+  const tests = fs.readFileSync(testsFile, "utf8");
   const folder = fs.mkdtempSync(path.join(os.tmpdir(), "multipl-e-"));
   try {
     fs.writeFileSync(path.join(folder, "program.ts"), solution + "\n" + tests);

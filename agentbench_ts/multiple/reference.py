@@ -6,8 +6,8 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from agentbench_ts.multiple.run import run_program
 from agentbench_ts.multiple.verdict import Verdict, compile_failure, run_verdict
+from agentbench_ts.plumbing.process import run_process
 
 PROGRAM = "program.ts"
 
@@ -26,10 +26,11 @@ def evaluate_reference(
     with tempfile.TemporaryDirectory(prefix="multipl-e-") as tmp:
         folder = Path(tmp)
         (folder / PROGRAM).write_text(program, encoding="utf-8")
-        compiled = run_program(
-            [str(tsc_path(toolchain)), "--target", "esnext", PROGRAM], folder, env, compile_timeout_s
+        argv = [str(tsc_path(toolchain)), "--target", "esnext", PROGRAM]
+        compiled = run_process(argv, folder, env, compile_timeout_s, separate_stderr=True)
+        if not compiled.ok:
+            return compile_failure(compiled)
+        ran = run_process(
+            ["node", PROGRAM.replace(".ts", ".js")], folder, env, timeout_s, separate_stderr=True
         )
-        if compiled.exit_code != 0:
-            return compile_failure(compiled.exit_code, compiled.stdout, compiled.stderr)
-        ran = run_program(["node", PROGRAM.replace(".ts", ".js")], folder, env, timeout_s)
-        return run_verdict(ran.exit_code, ran.stdout, ran.stderr, ran.timed_out)
+        return run_verdict(ran)

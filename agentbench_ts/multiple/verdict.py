@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from agentbench_ts.plumbing.process import CommandResult
+
 Status = Literal["OK", "SyntaxError", "AssertionError", "ReferenceError", "Exception", "Timeout"]
 STATUSES: tuple[Status, ...] = (
     "OK",
@@ -34,24 +36,28 @@ class Verdict:
         }
 
 
-def compile_failure(exit_code: int, stdout: str, stderr: str) -> Verdict:
+def _exit_code(result: CommandResult) -> int:
+    return -1 if result.exit_code is None else result.exit_code  # MultiPL-E's code for a timeout
+
+
+def compile_failure(compiled: CommandResult) -> Verdict:
     """`tsc` exited non-zero (any diagnostic, or its own timeout): MultiPL-E calls that SyntaxError."""
-    return Verdict("SyntaxError", exit_code, stdout, stderr)
+    return Verdict("SyntaxError", _exit_code(compiled), compiled.output, compiled.stderr)
 
 
-def run_verdict(exit_code: int, stdout: str, stderr: str, timed_out: bool) -> Verdict:
-    """The verdict of `node program.js`, from its exit code and stderr."""
+def run_verdict(ran: CommandResult) -> Verdict:
+    """The verdict of `node program.js` (run with stderr kept apart), from its exit code and stderr."""
     status: Status
-    if timed_out:
+    if ran.timed_out:
         status = "Timeout"
-    elif exit_code == 0:
+    elif ran.exit_code == 0:
         status = "OK"
-    elif "ERR_ASSERTION" in stderr:
+    elif "ERR_ASSERTION" in ran.stderr:
         status = "AssertionError"
-    elif "SyntaxError" in stderr:
+    elif "SyntaxError" in ran.stderr:
         status = "SyntaxError"
-    elif "ReferenceError" in stderr:
+    elif "ReferenceError" in ran.stderr:
         status = "ReferenceError"
     else:
         status = "Exception"
-    return Verdict(status, exit_code, stdout, stderr)
+    return Verdict(status, _exit_code(ran), ran.output, ran.stderr)

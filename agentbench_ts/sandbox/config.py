@@ -1,16 +1,19 @@
-"""Sandbox configuration: which backend, with which limits. Importable without the docker SDK."""
+"""Sandbox configuration: one pydantic model per backend, told apart by `type`. Importable without
+the docker SDK; recorded whole in run.json."""
 
 from __future__ import annotations
 
 import os
 import tempfile
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypedDict
+from typing import Annotated, Any, Literal, TypedDict
+
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, JsonValue, Tag
 
 from agentbench_ts.tools.workspace import ToolLimits
 
-DEFAULT_RECIPES = Path(__file__).resolve().parents[2] / "sandboxes"
+RECIPES = Path(__file__).resolve().parent / "docker" / "recipes"
+"""The image recipes shipped as package data."""
 
 
 class ContainerResources(TypedDict):
@@ -20,14 +23,17 @@ class ContainerResources(TypedDict):
     pids_limit: int
 
 
-@dataclass(frozen=True)
-class DockerLimits:
-    cpus: float = 2.0
-    memory_bytes: int = 2 << 30
-    pids: int = 512
-    tmpfs_bytes: int = 256 << 20
-    max_output_bytes: int = 1_000_000
-    max_file_bytes: int = 1 << 30
+class _Config(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class DockerLimits(_Config):
+    cpus: float = Field(default=2.0, gt=0)
+    memory_bytes: int = Field(default=2 << 30, gt=0)
+    pids: int = Field(default=512, gt=0)
+    tmpfs_bytes: int = Field(default=256 << 20, gt=0)
+    max_output_bytes: int = Field(default=1_000_000, gt=0)
+    max_file_bytes: int = Field(default=1 << 30, gt=0)
 
     def resources(self) -> ContainerResources:
         """The docker SDK arguments that cap a container's cpu, memory (no swap) and processes.
@@ -40,21 +46,48 @@ class DockerLimits:
         )
 
 
-@dataclass(frozen=True)
-class ImageConfig:
-    recipes: Path = DEFAULT_RECIPES
+def _default_workspaces() -> Path:
+    return Path(tempfile.gettempdir()) / "agentbench-docker"
+
+
+class ImageConfig(_Config):
+    recipes: Path = RECIPES
     node_image: str | None = None
     """A registry image (e.g. node:20-bookworm-slim) to build the base from; None: the offline base."""
     rebuild: bool = False
-    workspaces: Path = field(default_factory=lambda: Path(tempfile.gettempdir()) / "agentbench-docker")
+    workspaces: Path = Field(default_factory=_default_workspaces)
     """Where pristine repositories and per-episode copies live (must be visible to the daemon)."""
 
 
-@dataclass(frozen=True)
-class SandboxConfig:
-    kind: str = "local"
+class LocalSandboxConfig(_Config):
+    type: Literal["local"] = "local"
     path_env: str = "/usr/local/bin:/usr/bin:/bin"
-    """PATH for commands of LocalSandbox (the toolchain's bin is put in front)."""
-    tool_limits: ToolLimits = field(default_factory=ToolLimits)
-    docker_limits: DockerLimits = field(default_factory=DockerLimits)
-    images: ImageConfig = field(default_factory=ImageConfig)
+    """PATH for the sandbox's commands (the toolchain's bin is put in front)."""
+    tool_limits: ToolLimits = ToolLimits()
+
+
+class DockerSandboxConfig(_Config):
+    type: Literal["docker"] = "docker"
+    limits: DockerLimits = DockerLimits()
+    images: ImageConfig = ImageConfig()
+    tool_limits: ToolLimits = ToolLimits()
+
+
+class PluginSandboxConfig(_Config):
+    """A sandbox backend from outside this package: a registry name or dotted path, and its options."""
+
+    type: str
+    options: dict[str, JsonValue] = {}
+
+
+def _backend(value: Any) -> str:
+    kind = value.get("type", "local") if isinstance(value, dict) else getattr(value, "type", "local")
+    return kind if kind in ("local", "docker") else "plugin"
+
+
+SandboxConfig = Annotated[
+    Annotated[LocalSandboxConfig, Tag("local")]
+    | Annotated[DockerSandboxConfig, Tag("docker")]
+    | Annotated[PluginSandboxConfig, Tag("plugin")],
+    Discriminator(_backend),
+]

@@ -7,13 +7,15 @@ commands run as the current user. Use DockerSandbox for untrusted model output a
 from __future__ import annotations
 
 import shutil
-import subprocess
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from agentbench_ts.errors import SandboxError
-from agentbench_ts.sandbox.base import GIT_IDENTITY, ExecResult
-from agentbench_ts.sandbox.process import run_command
+from agentbench_ts.plumbing.git import GIT_IDENTITY, git
+from agentbench_ts.plumbing.process import CommandResult, run_shell
+from agentbench_ts.sandbox.base import Sandbox, SandboxSpec
+from agentbench_ts.sandbox.config import LocalSandboxConfig
 from agentbench_ts.tools.host import HostWorkspace
 from agentbench_ts.tools.workspace import ToolLimits
 
@@ -22,15 +24,11 @@ BASE_COMMIT_MESSAGE = "agentbench base"
 
 def init_base_commit(repo: Path) -> None:
     """Make `repo` a git repository whose HEAD is its current content."""
-    steps = [
-        ["git", "init", "-q"],
-        ["git", "add", "-A"],
-        ["git", *GIT_IDENTITY, "commit", "-q", "--no-verify", "--allow-empty", "-m", BASE_COMMIT_MESSAGE],
-    ]
-    for argv in steps:
-        done = subprocess.run(argv, cwd=repo, capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            raise SandboxError(f"{' '.join(argv)} failed in {repo}: {done.stderr.strip()}")
+    what = "recording the start state"
+    git(repo, "init", "-q", error=SandboxError, what=what)
+    git(repo, "add", "-A", error=SandboxError, what=what)
+    commit = ["commit", "-q", "--no-verify", "--allow-empty", "-m", BASE_COMMIT_MESSAGE]
+    git(repo, *GIT_IDENTITY, *commit, error=SandboxError, what=what)
 
 
 class LocalSandbox:
@@ -85,10 +83,10 @@ class LocalSandbox:
     def repo_path(self) -> Path:
         return self._repo
 
-    def exec(self, command: str, timeout_s: float) -> ExecResult:
+    def exec(self, command: str, timeout_s: float) -> CommandResult:
         if not self._repo.is_dir():
             raise SandboxError("sandbox is closed")
-        return run_command(command, self._repo, self._env, timeout_s, max_output_bytes=self._max_output_bytes)
+        return run_shell(command, self._repo, self._env, timeout_s, max_output_bytes=self._max_output_bytes)
 
     def reset(self) -> None:
         shutil.rmtree(self._repo, ignore_errors=True)
@@ -102,3 +100,16 @@ class LocalSandbox:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def local_sandboxes(config: LocalSandboxConfig) -> Callable[[SandboxSpec], Sandbox]:
+    """The `local` backend: a LocalSandbox per episode."""
+
+    def build(spec: SandboxSpec) -> Sandbox:
+        if spec.image is not None:
+            raise SandboxError(f"{spec.name} lives in the image {spec.image}: use the docker sandbox")
+        return LocalSandbox(
+            spec.repo_dir, spec.toolchain_dir, path_env=config.path_env, tool_limits=config.tool_limits
+        )
+
+    return build

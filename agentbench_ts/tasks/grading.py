@@ -1,37 +1,21 @@
-"""Running a task's tests in a sandbox and deciding whether the task is resolved."""
+"""Running a task's tests in a sandbox and deciding whether the task is resolved; grading a
+recorded patch again in a fresh sandbox."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable
 
-from pydantic import BaseModel, ConfigDict
-
-from agentbench_ts.errors import TaskDataError
-from agentbench_ts.sandbox.base import Sandbox
-from agentbench_ts.tasks.tap import TestStatus, parse_tap
+from agentbench_ts.sandbox.base import Sandbox, SandboxSpec, apply_patch
+from agentbench_ts.tasks.tap import parse_tap
 from agentbench_ts.tasks.task import Task
+from agentbench_ts.verdicts import TestReport, TestStatus
 
 _SHOWN_FAILURES = 5
 _SHOWN_OUTPUT_LINES = 8
+OUTPUT_TAIL_CHARS = 4000
 
-
-class TestReport(BaseModel):
-    """The verdict of one test run."""
-
-    model_config = ConfigDict(frozen=True)
-    __test__ = False  # not a pytest class
-
-    resolved: bool
-    exit_code: int | None
-    timed_out: bool
-    tests: dict[str, TestStatus]
-    missing: list[str]
-    summary: str
-    elapsed_s: float
-    output_tail: str
-    harness_report: dict[str, Any] | None = None
-    """The grader's own report where it has one (mswe: the official harness Report)."""
+Grader = Callable[[Task, Sandbox], TestReport]
+"""Runs a task's tests on the sandbox as the episode left it and judges them."""
 
 
 def summarize_tests(tests: dict[str, TestStatus], missing: list[str], output: str, timed_out: bool) -> str:
@@ -60,6 +44,7 @@ def judge(task: Task, tests: dict[str, TestStatus]) -> tuple[bool, list[str]]:
 
 
 def run_tests(task: Task, sandbox: Sandbox) -> TestReport:
+    """The 'tap' grader: the task's test_command, its TAP output, every required test passing."""
     result = sandbox.exec(task.test_command, task.test_timeout_s)
     tests = parse_tap(result.output)
     resolved, missing = judge(task, tests)
@@ -71,20 +56,17 @@ def run_tests(task: Task, sandbox: Sandbox) -> TestReport:
         missing=missing,
         summary=summarize_tests(tests, missing, result.output, result.timed_out),
         elapsed_s=result.elapsed_s,
-        output_tail=result.output[-4000:],
+        output_tail=result.output[-OUTPUT_TAIL_CHARS:],
     )
 
 
-Grader = Callable[[Task, Sandbox], TestReport]
-"""Runs a task's tests on the sandbox as the episode left it and judges them."""
-Graders = Mapping[str, Grader]
-DEFAULT_GRADERS: Graders = {"tap": run_tests}
-
-
-def grader_for(task: Task, graders: Graders) -> Grader:
-    if task.grader not in graders:
-        raise TaskDataError(
-            f"task {task.task_id} is graded by {task.grader!r}, which this run was not given "
-            f"(given: {', '.join(sorted(graders))})"
-        )
-    return graders[task.grader]
+def grade_patch(
+    task: Task, patch: str, make_sandbox: Callable[[SandboxSpec], Sandbox], grader: Grader
+) -> TestReport:
+    """A recorded patch, applied to the task's start state in a fresh sandbox, graded."""
+    sandbox = make_sandbox(task.sandbox_spec())
+    try:
+        apply_patch(sandbox, patch)
+        return grader(task, sandbox)
+    finally:
+        sandbox.close()

@@ -10,12 +10,16 @@ Layout:
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, JsonValue, ValidationError
 
-from agentbench_ts.errors import TaskDataError
+from agentbench_ts.errors import ConfigError, TaskDataError
+from agentbench_ts.registry import CommaList, parse_options
+from agentbench_ts.sandbox.toolchain import ensure_toolchain
+from agentbench_ts.tasks.sources import LoadedTasks, SourceContext
 from agentbench_ts.tasks.task import Task
 
 _M = TypeVar("_M", bound=BaseModel)
@@ -42,6 +46,7 @@ class TaskFile(BaseModel):
     pass_to_pass: list[str] = []
     test_command: str | None = None
     split: str | None = None
+    tags: list[str] = []
 
 
 def _read_json(path: Path) -> Any:
@@ -84,12 +89,15 @@ def _load_task(folder: Path, suite: SuiteFile, toolchain: Path | None) -> Task:
         fail_to_pass=tuple(spec.fail_to_pass),
         pass_to_pass=tuple(spec.pass_to_pass),
         split=spec.split,
+        tags=tuple(spec.tags),
     )
 
 
 def load_suite(suite_dir: Path | str, only: list[str] | None = None) -> list[Task]:
     """Every task of the suite (or those named in `only`), sorted by id."""
     root = Path(suite_dir)
+    if not root.is_dir():
+        raise TaskDataError(f"{root}: no such suite folder")
     suite = _parse(SuiteFile, root / "suite.json")
     toolchain = (root / suite.toolchain).resolve() if suite.toolchain else None
     folders = sorted(p for p in root.iterdir() if (p / "task.json").exists())
@@ -101,3 +109,39 @@ def load_suite(suite_dir: Path | str, only: list[str] | None = None) -> list[Tas
     if not folders:
         raise TaskDataError(f"{root} holds no tasks (no */task.json)")
     return [_load_task(folder, suite, toolchain) for folder in folders]
+
+
+class SuiteOptions(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    only: CommaList = ()
+    """Task names to keep (default: every task)."""
+
+
+class SuiteSource:
+    """`suite:DIR`: a bundled-format suite folder; its pinned toolchain is installed on first use."""
+
+    def __init__(self, root: Path, options: SuiteOptions, context: SourceContext) -> None:
+        self.root, self.options, self._context = root, options, context
+
+    def load(self) -> LoadedTasks:
+        tasks = load_suite(self.root, list(self.options.only) or None)
+        toolchains = {task.toolchain_dir for task in tasks if task.toolchain_dir is not None}
+        ready = {
+            folder: ensure_toolchain(folder, self._context.cache_dir, log=self._context.log)
+            for folder in toolchains
+        }
+        return LoadedTasks(
+            [
+                task.model_copy(update={"toolchain_dir": ready[task.toolchain_dir]})
+                if task.toolchain_dir is not None
+                else task
+                for task in tasks
+            ]
+        )
+
+
+def suite_source(argument: str, options: Mapping[str, JsonValue], context: SourceContext) -> SuiteSource:
+    if not argument:
+        raise ConfigError("the suite source needs a folder: suite:DIR (e.g. suite:tasks/quixbugs-ts)")
+    return SuiteSource(context.path(argument), parse_options(SuiteOptions, options, "task source 'suite'"), context)

@@ -3,16 +3,8 @@
 from __future__ import annotations
 
 import re
-from enum import StrEnum
 
-
-class TestStatus(StrEnum):
-    __test__ = False  # not a pytest class
-
-    PASS = "pass"
-    FAIL = "fail"
-    SKIP = "skip"
-
+from agentbench_ts.verdicts import TestStatus
 
 _RESULT = re.compile(r"^(?P<indent>\s*)(?P<ok>not ok|ok)\s+\d+\s*(?:-\s*)?(?P<rest>.*)$")
 _DIRECTIVE = re.compile(r"\s+#\s*(?P<kind>SKIP|TODO)\b.*$", re.IGNORECASE)

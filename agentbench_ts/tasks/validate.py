@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from agentbench_ts.sandbox.base import Sandbox
-from agentbench_ts.tasks.grading import TestReport, run_tests
-from agentbench_ts.tasks.tap import TestStatus
+from agentbench_ts.sandbox.base import Sandbox, SandboxSpec
+from agentbench_ts.sandbox.registry import sandbox_factory
+from agentbench_ts.tasks.graders import GraderOptions, graders_for
+from agentbench_ts.tasks.grading import Grader
+from agentbench_ts.tasks.sources import SourceContext, TaskSourceSpec, load_sources
 from agentbench_ts.tasks.task import Task
+from agentbench_ts.verdicts import TestReport, TestStatus
 
 
 @dataclass(frozen=True)
@@ -42,14 +45,14 @@ def _check_before(task: Task, report: TestReport) -> list[str]:
     return problems
 
 
-def validate_task(task: Task, make_sandbox: Callable[[Task], Sandbox]) -> TaskValidation:
+def validate_task(task: Task, make_sandbox: Callable[[SandboxSpec], Sandbox], grader: Grader) -> TaskValidation:
     if not task.gold_files():
         return TaskValidation(task.task_id, ["the task has no gold fix"])
-    sandbox = make_sandbox(task)
+    sandbox = make_sandbox(task.sandbox_spec())
     try:
-        before = run_tests(task, sandbox)
+        before = grader(task, sandbox)
         apply_gold(task, sandbox)
-        after = run_tests(task, sandbox)
+        after = grader(task, sandbox)
     finally:
         sandbox.close()
     problems = _check_before(task, before)
@@ -59,8 +62,25 @@ def validate_task(task: Task, make_sandbox: Callable[[Task], Sandbox]) -> TaskVa
 
 
 def validate_tasks(
-    tasks: list[Task], make_sandbox: Callable[[Task], Sandbox], workers: int = 2
+    tasks: list[Task],
+    make_sandbox: Callable[[SandboxSpec], Sandbox],
+    graders: Mapping[str, Grader],
+    concurrency: int = 2,
 ) -> Iterator[TaskValidation]:
-    """Validations in task order, `workers` tasks at a time."""
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        yield from pool.map(lambda task: validate_task(task, make_sandbox), tasks)
+    """Validations in task order, `concurrency` tasks at a time, each graded by its own grader."""
+    with ThreadPoolExecutor(max_workers=max(concurrency, 1)) as pool:
+        yield from pool.map(lambda task: validate_task(task, make_sandbox, graders[task.grader]), tasks)
+
+
+def validate_sources(
+    specs: Sequence[TaskSourceSpec],
+    context: SourceContext,
+    *,
+    only: Sequence[str] = (),
+    grader_options: Mapping[str, GraderOptions] | None = None,
+    concurrency: int = 2,
+) -> tuple[list[Task], Iterator[TaskValidation]]:
+    """The tasks of `specs` and their validations (lazily, in task order), in the context's sandbox."""
+    tasks = load_sources(specs, context, only).tasks
+    graders = graders_for(tasks, grader_options or {})
+    return tasks, validate_tasks(tasks, sandbox_factory(context.sandbox), graders, concurrency)

@@ -5,10 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from pydantic import BaseModel, ConfigDict
 
-@dataclass(frozen=True)
-class ToolLimits:
+
+class ToolLimits(BaseModel):
     """Caps on tool arguments and outputs; anything beyond is refused or truncated."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     max_path_chars: int = 1024
     max_pattern_chars: int = 1000

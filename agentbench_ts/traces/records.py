@@ -6,9 +6,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agentbench_ts.tasks.grading import TestReport
+from agentbench_ts.verdicts import TestReport
 
 TRACE_SCHEMA_VERSION = 1
+"""Of episode records."""
+RUN_SCHEMA_VERSION = 2
+"""Of run.json: 2 records the whole run config (v1 files, without it, still load)."""
+RESUME_IGNORES = frozenset({"out_dir", "concurrency", "command", "base_dir"})
+"""Config fields a resumed run may change."""
 
 Outcome = Literal["resolved", "failed", "error", "timeout", "budget"]
 StopReason = Literal[
@@ -95,8 +100,13 @@ class EpisodeRecord(_Record):
         return (self.task_id, self.sample_index)
 
 
+class RegradedFrom(_Record):
+    run_dir: str
+    run_id: str
+
+
 class RunInfo(_Record):
-    schema_version: int = TRACE_SCHEMA_VERSION
+    schema_version: int = RUN_SCHEMA_VERSION
     run_id: str
     created_at: str
     model: str
@@ -111,7 +121,16 @@ class RunInfo(_Record):
     harness_version: str
     git_sha: str | None
     command: list[str]
+    config: dict[str, Any] | None = Field(
+        default=None, description="the whole run config: enough to re-create the run (None before v2)"
+    )
+    skipped: dict[str, str] = Field(default={}, description="task id -> why it could not be prepared")
+    regraded_from: RegradedFrom | None = None
 
     def compatibility_key(self) -> dict[str, Any]:
         """What must match for a run directory to be resumed."""
-        return self.model_dump(include={"model", "adapter", "sampling", "suite", "samples", "agent", "seed"})
+        key = self.model_dump(include={"model", "adapter", "sampling", "samples", "agent", "seed"})
+        if self.config is None:
+            return {**key, "suite": self.suite}
+        config = {k: v for k, v in self.config.items() if k not in RESUME_IGNORES}
+        return {**key, "config": config}

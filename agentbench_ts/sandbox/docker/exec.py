@@ -10,8 +10,8 @@ from collections.abc import Callable, Iterator
 from docker import DockerClient
 from docker.errors import APIError, NotFound
 
-from agentbench_ts.sandbox.base import ExecResult
-from agentbench_ts.sandbox.output import CappedOutput
+from agentbench_ts.plumbing.output import CappedOutput
+from agentbench_ts.plumbing.process import CommandResult
 
 # $1: the command, $2: the file-size cap in KiB. The command runs in a session of its own; when it
 # ends, whatever it left running in that session is killed, so nothing outlives the call.
@@ -45,7 +45,7 @@ def exec_in_container(
     max_output_bytes: int,
     max_file_bytes: int,
     on_timeout: Callable[[], None],
-) -> ExecResult:
+) -> CommandResult:
     """Run `command`; at the deadline call on_timeout (which must end every process it started)."""
     started = time.monotonic()
     argv = ["bash", "-c", _WRAPPER, "agentbench-exec", command, str(max(max_file_bytes // 1024, 1))]
@@ -75,7 +75,7 @@ def exec_in_container(
             exit_code = client.api.exec_inspect(exec_id)["ExitCode"]
         except NotFound:
             exit_code = None
-    return ExecResult(
+    return CommandResult(
         exit_code=exit_code,
         output=output.text(),
         timed_out=timed_out,

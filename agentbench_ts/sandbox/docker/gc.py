@@ -10,8 +10,8 @@ from pathlib import Path
 from docker import DockerClient
 from docker.errors import NotFound
 
-from agentbench_ts.sandbox.docker_sandbox import OWNER_LABEL, SANDBOX_LABEL
-from agentbench_ts.sandbox.docker_workspace import remove_episode
+from agentbench_ts.sandbox.docker.sandbox import OWNER_LABEL, SANDBOX_LABEL
+from agentbench_ts.sandbox.docker.workspace import remove_episode
 
 
 def _pid_is_gone(pid: str) -> bool:

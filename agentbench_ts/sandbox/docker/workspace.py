@@ -28,7 +28,8 @@ from docker import DockerClient
 from docker.errors import APIError
 
 from agentbench_ts.errors import SandboxError
-from agentbench_ts.sandbox.base import BASE_REF, GIT_IDENTITY, REPO_DIR
+from agentbench_ts.plumbing.git import GIT_IDENTITY, git
+from agentbench_ts.sandbox.base import BASE_REF, REPO_DIR
 
 
 def _export_repo(client: DockerClient, image: str, repo_dir: str, target: Path) -> None:
@@ -46,10 +47,7 @@ def _export_repo(client: DockerClient, image: str, repo_dir: str, target: Path) 
 
 
 def _git(repo: Path, *argv: str, env: dict[str, str] | None = None) -> str:
-    done = subprocess.run(["git", *argv], cwd=repo, env=env, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise SandboxError(f"cannot record the start state of {repo}: git {argv[0]}: {done.stderr.strip()}")
-    return done.stdout.strip()
+    return git(repo, *argv, env=env, error=SandboxError, what="recording the start state").strip()
 
 
 def _mark_base(repo: Path) -> None:

@@ -22,10 +22,11 @@ from docker.models.containers import Container
 from docker.types import Mount
 
 from agentbench_ts.errors import SandboxError
-from agentbench_ts.sandbox.base import REPO_DIR, ExecResult
+from agentbench_ts.plumbing.process import CommandResult
+from agentbench_ts.sandbox.base import REPO_DIR
 from agentbench_ts.sandbox.config import DockerLimits
-from agentbench_ts.sandbox.docker_exec import exec_in_container
-from agentbench_ts.sandbox.docker_workspace import WorkspaceCopies
+from agentbench_ts.sandbox.docker.exec import exec_in_container
+from agentbench_ts.sandbox.docker.workspace import WorkspaceCopies
 from agentbench_ts.tools.host import HostWorkspace
 from agentbench_ts.tools.workspace import ToolLimits
 
@@ -40,7 +41,7 @@ def owner_label() -> str:
 
 
 class DockerSandbox:
-    """Implements `Sandbox` with a container from `image`, whose `repo_dir` holds the task."""
+    """Implements `Sandbox` with a container from `image`, whose `repo_dir` holds the repository."""
 
     def __init__(
         self,
@@ -48,7 +49,7 @@ class DockerSandbox:
         image: str,
         *,
         workspaces: WorkspaceCopies,
-        task_id: str = "",
+        name: str = "",
         repo_dir: str = REPO_DIR,
         limits: DockerLimits | None = None,
         tool_limits: ToolLimits | None = None,
@@ -59,7 +60,7 @@ class DockerSandbox:
         self._repo_dir = repo_dir
         self._limits = limits or DockerLimits()
         self._tool_limits = tool_limits
-        self._labels = {SANDBOX_LABEL: "1", OWNER_LABEL: owner_label(), TASK_LABEL: task_id}
+        self._labels = {SANDBOX_LABEL: "1", OWNER_LABEL: owner_label(), TASK_LABEL: name}
         self._name = f"agentbench-{uuid.uuid4().hex[:12]}"
         self._container: Container | None = None
         self._repo: Path | None = None
@@ -112,7 +113,7 @@ class DockerSandbox:
         self._remove_container()
         self._container = self._run_container()
 
-    def exec(self, command: str, timeout_s: float) -> ExecResult:
+    def exec(self, command: str, timeout_s: float) -> CommandResult:
         return exec_in_container(
             self._client,
             self.container_id,

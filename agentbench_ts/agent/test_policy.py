@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from agentbench_ts.agent.config import TestPolicy
 from agentbench_ts.sandbox.base import Sandbox
-from agentbench_ts.tasks.grading import Grader, TestReport, run_tests
+from agentbench_ts.tasks.grading import Grader, run_tests
 from agentbench_ts.tasks.task import Task
+from agentbench_ts.verdicts import TestReport
 
 
 class TestDriver:

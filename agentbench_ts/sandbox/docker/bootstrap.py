@@ -13,7 +13,7 @@ from docker import DockerClient
 from pydantic import BaseModel, ConfigDict
 
 from agentbench_ts.errors import SandboxError
-from agentbench_ts.sandbox.images import IMAGE_LABEL, image_exists
+from agentbench_ts.sandbox.docker.images import IMAGE_LABEL, image_exists
 
 BASE_REPOSITORY = "agentbench/base"
 _IMAGE_CHANGES = [

@@ -1,0 +1,36 @@
+"""`agentbench report` (a run's summary) and `agentbench render-check` (served text == training text)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from agentbench_ts.report import format_episodes, format_summary, summarize
+from agentbench_ts.traces.store import TraceStore
+
+
+def add_report_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    report = sub.add_parser("report", help="summarize a run directory")
+    report.add_argument("run_dir", type=Path)
+    report.add_argument("--episodes", action="store_true", help="also list every episode")
+    check = sub.add_parser("render-check", help="check the render contract of a run against a tokenizer")
+    check.add_argument("run_dir", type=Path)
+    check.add_argument("--tokenizer", required=True, type=Path, help="a local tokenizer folder")
+
+
+def report_command(args: argparse.Namespace) -> int:
+    records = list(TraceStore(args.run_dir).episodes())
+    if args.episodes:
+        print(format_episodes(records))
+    print(format_summary(summarize(records)))
+    return 0
+
+
+def render_check_command(args: argparse.Namespace) -> int:
+    from agentbench_ts.extract.render_check import RenderCheck, check_run  # noqa: PLC0415 (transformers)
+
+    tally = RenderCheck()
+    for found in check_run(args.run_dir, args.tokenizer, tally):
+        print(f"{found.task_id} #{found.sample_index}: {found.mismatch.describe()}")
+    print(f"{tally.episodes} episodes, {tally.mismatches} assistant turns break the render contract")
+    return 1 if tally.mismatches else 0
