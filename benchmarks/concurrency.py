@@ -25,7 +25,7 @@ from agentbench_ts.agent import AgentConfig
 from agentbench_ts.models.options import ModelOptions
 from agentbench_ts.models.registry import model_factory
 from agentbench_ts.runner import ModelConfig, RunConfig, run_tasks
-from agentbench_ts.sandbox.config import SandboxConfig
+from agentbench_ts.sandbox.config import LocalSandboxConfig
 from agentbench_ts.sandbox.registry import sandbox_factory
 from agentbench_ts.tasks.task import Task
 from agentbench_ts.testing.oracle import oracle_policy
@@ -79,7 +79,7 @@ def timed_run(out: Path, tasks: list[Task], concurrency: int, base_url: str) -> 
         concurrency=concurrency,
         agent=AgentConfig(test_policy="never"),
     )
-    sandboxes = sandbox_factory(SandboxConfig(path_env=os.environ["PATH"]))
+    sandboxes = sandbox_factory(LocalSandboxConfig(path_env=os.environ["PATH"]))
     started = time.monotonic()
     store = run_tasks(
         config, tasks=tasks, make_model=model_factory(spec, options), make_sandbox=sandboxes

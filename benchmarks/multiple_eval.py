@@ -7,7 +7,7 @@ tests/multiple_corpus.py) completed in several ways: correct, wrong answer, type
 error, exception, ReferenceError, process.exit(0). The reference (`tsc --target esnext` then
 `node`, a cold compiler per program, as MultiPL-E runs it) evaluates a sample of them; the fast
 evaluator evaluates all, and its verdicts on the sample are compared with the reference's.
-Both use the same number of parallel workers.
+Both run the same number of programs at once (--concurrency).
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ def main() -> None:
     )
     parser.add_argument("--programs", type=int, default=280)
     parser.add_argument("--reference-sample", type=int, default=40)
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--concurrency", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--toolchain", type=Path, default=ROOT / "tasks" / "quixbugs-ts" / "toolchain")
     args = parser.parse_args()
     env = {"PATH": os.environ["PATH"]}
@@ -63,18 +63,18 @@ def main() -> None:
     sample = todo[: args.reference_sample]
 
     start = time.perf_counter()
-    with ThreadPoolExecutor(args.workers) as pool:
+    with ThreadPoolExecutor(args.concurrency) as pool:
         reference = list(pool.map(lambda p: evaluate_reference(p, args.toolchain, env).status, sample))
     reference_s = time.perf_counter() - start
 
     start = time.perf_counter()
-    with FastEvaluator(args.toolchain, env, workers=args.workers) as evaluator:
+    with FastEvaluator(args.toolchain, env, concurrency=args.concurrency) as evaluator:
         fast = [v.status for v in evaluator.evaluate(todo)]
     fast_s = time.perf_counter() - start
 
     agree = sum(a == b for a, b in zip(fast, reference, strict=False))
     reference_rate, fast_rate = len(sample) / reference_s, len(todo) / fast_s
-    print(f"workers: {args.workers}")
+    print(f"concurrency: {args.concurrency}")
     print(f"reference (tsc + node per program): {len(sample):4d} programs in {reference_s:6.1f} s", end="")
     print(f" = {reference_rate:6.2f}/s")
     print(

@@ -82,10 +82,10 @@ def main() -> None:
             test_command="true",
             fail_to_pass=("-",),
         )
-        image = TaskImages(client).task(task)
+        image = TaskImages(client).image(task.sandbox_spec())
         limits = ToolLimits(ripgrep=ripgrep)
         copies = WorkspaceCopies(client, Path(tmp) / "workspaces")
-        box = DockerSandbox(client, image, workspaces=copies, task_id=task.task_id, tool_limits=limits)
+        box = DockerSandbox(client, image, workspaces=copies, name=task.task_id, tool_limits=limits)
         try:
             report(box, client, ripgrep, args.calls)
             print()
@@ -93,7 +93,7 @@ def main() -> None:
             for label, workspaces in [("overlay workspace", copies), ("cp -a workspace", plain)]:
 
                 def fresh(w: WorkspaceCopies = workspaces) -> None:
-                    DockerSandbox(client, image, workspaces=w, task_id="bench/start").close()
+                    DockerSandbox(client, image, workspaces=w, name="bench/start").close()
 
                 print(row(f"start + stop, {label} ({args.files} files)", timings(fresh, 5)))
             print(row(f"reset, overlay workspace ({args.files} files)", timings(box.reset, 5)))

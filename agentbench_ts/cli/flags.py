@@ -153,7 +153,7 @@ def grader_options(entries: Sequence[str]) -> dict[str, dict[str, JsonValue]]:
     options: dict[str, dict[str, JsonValue]] = {}
     for entry in entries:
         key, sep, value = entry.partition("=")
-        grader, dot, name = key.partition(".")
+        grader, dot, name = key.rpartition(".")
         if not sep or not dot or not grader or not name:
             raise ConfigError(f"--grader-option {entry!r}: write GRADER.KEY=VALUE, e.g. mswe.timeout_s=600")
         options.setdefault(grader, {})[name] = _json_or_text(value)

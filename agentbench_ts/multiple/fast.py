@@ -25,12 +25,12 @@ class FastEvaluator:
         env: dict[str, str],
         timeout_s: float = 15.0,
         compile_timeout_s: float = 15.0,
-        workers: int | None = None,
+        concurrency: int | None = None,
     ) -> None:
         self._toolchain, self._env, self._timeout_s = toolchain, env, timeout_s
         self._compile_timeout_s = compile_timeout_s
         self._checker = TsChecker(toolchain, env)
-        self._pool = ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 2, thread_name_prefix="node")
+        self._pool = ThreadPoolExecutor(max_workers=concurrency or os.cpu_count() or 2, thread_name_prefix="node")
 
     def _run(self, js: str) -> Verdict:
         with tempfile.TemporaryDirectory(prefix="multipl-e-") as tmp:

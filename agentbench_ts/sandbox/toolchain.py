@@ -39,16 +39,22 @@ def _cached_copy(toolchain: Path, cache_dir: Path) -> Path:
 
 
 def ensure_toolchain(
-    toolchain: Path, cache_dir: Path, *, log: Callable[[str], None] = lambda _: None
+    toolchain: Path,
+    cache_dir: Path,
+    *,
+    log: Callable[[str], None] = lambda _: None,
+    in_place: bool | None = None,
 ) -> Path:
     """The folder whose node_modules holds the toolchain: `toolchain` itself once installed (npm ci
     there on first use), or a copy under `cache_dir` where `toolchain` is read-only (an installed
-    package). Concurrent callers wait for one install."""
+    package; `in_place` decides instead when given). Concurrent callers wait for one install."""
     if is_installed(toolchain):
         return toolchain
     if not all((toolchain / name).is_file() for name in LOCK_FILES):
         raise SandboxError(f"toolchain {toolchain} has no package.json and package-lock.json")
-    folder = toolchain if _writable(toolchain) else _cached_copy(toolchain, cache_dir)
+    if in_place is None:
+        in_place = _writable(toolchain)
+    folder = toolchain if in_place else _cached_copy(toolchain, cache_dir)
     with (folder / ".agentbench-install.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if is_installed(folder):

@@ -100,13 +100,12 @@ class TaskSourceSpec(BaseModel):
 
     def __str__(self) -> str:
         text = f"{self.name}:{self.argument}" if self.argument else self.name
-        if self.options:
-            pairs = [
-                f"{key}={','.join(map(str, value)) if isinstance(value, list) else value}"
-                for key, value in self.options.items()
-            ]
-            text += "?" + "&".join(pairs)
-        return text
+        pairs = [
+            f"{key}={item}"
+            for key, value in self.options.items()
+            for item in (value if isinstance(value, list) else [value])
+        ]
+        return f"{text}?{'&'.join(pairs)}" if pairs else text
 
     def open(self, context: SourceContext) -> TaskSource:
         return TASK_SOURCES.get(self.name)(self.argument, self.options, context)
