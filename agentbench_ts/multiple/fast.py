@@ -30,7 +30,8 @@ class FastEvaluator:
         self._toolchain, self._env, self._timeout_s = toolchain, env, timeout_s
         self._compile_timeout_s = compile_timeout_s
         self._checker = TsChecker(toolchain, env)
-        self._pool = ThreadPoolExecutor(max_workers=concurrency or os.cpu_count() or 2, thread_name_prefix="node")
+        workers = concurrency or os.cpu_count() or 2
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="node")
 
     def _run(self, js: str) -> Verdict:
         with tempfile.TemporaryDirectory(prefix="multipl-e-") as tmp:
