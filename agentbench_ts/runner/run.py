@@ -133,22 +133,21 @@ def run_tasks(
     tasks: Sequence[Task] | None = None,
     make_model: ModelFactory | None = None,
     make_sandbox: SandboxFactory | None = None,
-    graders: Mapping[str, Grader] | None = None,
     on_episode: OnEpisode | None = None,
     log: Callable[[str], None] = lambda _: None,
 ) -> RunResult:
     """Run every (task, sample) not yet in config.out_dir, config.concurrency at a time.
 
-    Tasks, model, sandboxes and graders come from the config; tests and research code may pass
-    their own. Everything is resolved before the run directory is touched, so a bad name or option
-    leaves nothing behind. Records are appended as episodes finish. On an interrupt the episodes in
-    flight stop at their next step, close their sandboxes and are not recorded, so a resumed run
-    does them again.
+    Tasks, model and sandboxes come from the config (tests and research code may pass their own);
+    each task's grader is found by the name it gives, with the config's options for it. Everything
+    is resolved before the run directory is touched, so a bad name or option leaves nothing behind.
+    Records are appended as episodes finish. On an interrupt the episodes in flight stop at their
+    next step, close their sandboxes and are not recorded, so a resumed run does them again.
     """
     opened = load_sources(config.tasks, config.source_context(log), config.only) if tasks is None else None
     chosen = list(tasks) if tasks is not None else opened.tasks if opened else []
     skipped = opened.skipped if opened else {}
-    graders = graders if graders is not None else graders_for(chosen, config.graders)
+    graders = graders_for(chosen, config.graders)
     config = config.model_copy(update={"graders": {name: config.graders.get(name, {}) for name in graders}})
     make_model = make_model or model_factory(config.model.spec, config.model.options)
     make_sandbox = make_sandbox or sandbox_factory(config.sandbox)
