@@ -35,3 +35,7 @@ class LeakageError(ExtractError):
 
 class ConfigError(AgentbenchError):
     """A run configuration, spec string, plug-in name or option is invalid; nothing has run yet."""
+
+
+class TrainError(AgentbenchError):
+    """A training run cannot start or finish as asked (data, template, lengths, adapter)."""

@@ -12,9 +12,10 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, JsonValue
 
-from agentbench_ts.models.base import ModelFactory
+from agentbench_ts.models.base import EpisodeSubject, ModelFactory
 from agentbench_ts.models.options import ModelOptions
 from agentbench_ts.models.scripted import ReplayModel, oracle_actions
+from agentbench_ts.protocol.actions import Final
 from agentbench_ts.registry import parse_options
 from agentbench_ts.sandbox.base import Sandbox, SandboxSpec
 from agentbench_ts.sandbox.config import PluginSandboxConfig
@@ -109,3 +110,17 @@ def demo_sandboxes(config: PluginSandboxConfig) -> Callable[[SandboxSpec], Sandb
     """A sandbox backend from outside: local sandboxes whose PATH is the `path` option."""
     path = str(config.options.get("path", "/usr/local/bin:/usr/bin:/bin"))
     return lambda spec: LocalSandbox(spec.repo_dir, spec.toolchain_dir, path_env=path)
+
+
+def checkpoint_model(argument: str, options: ModelOptions) -> ModelFactory:
+    """A stand-in for serving a training checkpoint, for checkpoint-selection tests: it plays the
+    oracle when the checkpoint folder (the argument) is `step-2`, and gives up otherwise, so task
+    results favour an early checkpoint whatever the losses say."""
+    name = Path(argument).name
+    give_up = [Final("give_up", "not this checkpoint").to_json()]
+
+    def build(task: EpisodeSubject) -> ReplayModel:
+        replies = [a.to_json() for a in oracle_actions(task)] if name == "step-2" else give_up
+        return ReplayModel(replies, name=f"checkpoint:{name}")
+
+    return build

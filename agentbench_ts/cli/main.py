@@ -15,8 +15,9 @@ from agentbench_ts.cli.multiple_cmd import add_multiple_commands, multiple_comma
 from agentbench_ts.cli.report_cmd import add_report_commands, render_check_command, report_command
 from agentbench_ts.cli.run_cmd import add_run_commands, regrade_command, run_command
 from agentbench_ts.cli.sandbox_cmd import add_sandbox_commands, sandbox_command
-from agentbench_ts.cli.serve_cmd import adapters_command, add_serve_commands, serve_command
+from agentbench_ts.cli.serve_cmd import add_serve_commands, serve_command
 from agentbench_ts.cli.tasks_cmd import add_tasks_commands, tasks_command
+from agentbench_ts.cli.train_cmd import adapters_command, add_train_commands, train_command
 from agentbench_ts.errors import AgentbenchError
 
 Command = Callable[[argparse.Namespace, Sequence[str]], int]
@@ -32,6 +33,7 @@ COMMANDS: dict[str, Command] = {
     "extract": extract_command,
     "multiple": lambda args, argv: multiple_command(args),
     "mswe": mswe_command,
+    "train": train_command,
 }
 
 
@@ -46,6 +48,7 @@ def _parser() -> argparse.ArgumentParser:
     add_extract_commands(sub)
     add_multiple_commands(sub)
     add_mswe_commands(sub)
+    add_train_commands(sub)
     return parser
 
 
@@ -61,7 +64,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
         return COMMANDS[args.command](args, argv)
-    except (AgentbenchError, ValueError) as exc:
+    except (AgentbenchError, ValueError) as exc:  # ValueError: pydantic's, with its message
         print(f"agentbench: error: {exc}", file=sys.stderr)
         return 2
 

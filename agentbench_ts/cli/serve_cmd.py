@@ -1,4 +1,4 @@
-"""`agentbench serve`: vLLM for a base model with LoRA adapters; `agentbench adapters load`."""
+"""`agentbench serve`: vLLM for a base model with LoRA adapters."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import shlex
 import time
 from pathlib import Path
 
-from agentbench_ts.models.vllm_serve import ServeConfig, VLLMServer, load_lora_adapter, vllm_command
+from agentbench_ts.models.vllm_serve import ServeConfig, VLLMServer, vllm_command
 
 
-def _adapter(text: str) -> tuple[str, str]:
+def adapter_pair(text: str) -> tuple[str, str]:
     name, sep, path = text.partition("=")
     if not sep or not name or not path:
         raise argparse.ArgumentTypeError(f"expected NAME=PATH, got {text!r}")
@@ -21,7 +21,7 @@ def _adapter(text: str) -> tuple[str, str]:
 def add_serve_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     serve = sub.add_parser("serve", help="launch vLLM for a base model and LoRA adapters")
     serve.add_argument("base_model")
-    serve.add_argument("--lora", action="append", type=_adapter, default=[], metavar="NAME=PATH")
+    serve.add_argument("--lora", action="append", type=adapter_pair, default=[], metavar="NAME=PATH")
     defaults = ServeConfig(base_model="-")
     serve.add_argument("--served-model-name")
     serve.add_argument("--host", default=defaults.host)
@@ -35,11 +35,6 @@ def add_serve_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     serve.add_argument("--log", type=Path, default=Path("vllm.log"))
     serve.add_argument("--ready-timeout", type=float, default=900.0)
     serve.add_argument("--dry-run", action="store_true", help="print the vllm command and exit")
-    adapters = sub.add_parser("adapters", help="LoRA adapters of a running server")
-    commands = adapters.add_subparsers(dest="adapters_command", required=True)
-    load = commands.add_parser("load", help="load an adapter into a running vLLM (needs --runtime-lora)")
-    load.add_argument("--url", required=True, help="e.g. http://127.0.0.1:8000/v1")
-    load.add_argument("adapter", type=_adapter, metavar="NAME=PATH")
 
 
 def serve_config(args: argparse.Namespace) -> ServeConfig:
@@ -68,10 +63,3 @@ def serve_command(args: argparse.Namespace) -> int:
         print(f"serving {names} at {config.base_url} (Ctrl-C stops)", flush=True)
         while True:
             time.sleep(3600)
-
-
-def adapters_command(args: argparse.Namespace) -> int:
-    name, path = args.adapter
-    load_lora_adapter(args.url, name, path)
-    print(f"loaded {name} from {path}")
-    return 0

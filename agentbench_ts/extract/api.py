@@ -32,6 +32,7 @@ from agentbench_ts.extract.sft_rows import (
     sft_row,
     sft_states,
 )
+from agentbench_ts.models.render_contract import chat_template_sha256
 
 Runs = Sequence[Path | str] | Corpus
 
@@ -72,6 +73,7 @@ def _options_record(kind_options: Any, options: ExtractOptions) -> dict[str, Any
         "excluded_suite_splits": sorted(selection.excluded_suite_splits),
         "max_tokens": guard.max_tokens if guard else None,
         "tokenizer": getattr(guard.tokenizer, "name_or_path", None) if guard else None,
+        "chat_template_sha256": chat_template_sha256(guard.tokenizer) if guard else None,
     }
 
 

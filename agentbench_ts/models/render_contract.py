@@ -9,9 +9,18 @@ adapter would learn from text it never produced (templates that rewrite or drop 
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+
+
+def chat_template_sha256(tokenizer: Any) -> str | None:
+    """The identity of a tokenizer's chat template (None where it has none)."""
+    template = getattr(tokenizer, "chat_template", None)
+    if not isinstance(template, str):
+        return None
+    return hashlib.sha256(template.encode()).hexdigest()
 
 
 @dataclass(frozen=True)

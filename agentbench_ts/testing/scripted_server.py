@@ -21,6 +21,8 @@ Policy = Callable[[list[dict[str, Any]]], str]
 """Reply content for the messages of one request."""
 CompletionPolicy = Callable[[str, int], str]
 """Text that continues `prompt`, for sample number `index` of a /v1/completions request."""
+PromptScorer = Callable[[str, str], list[float]]
+"""(model name, prompt) -> log-probabilities of the prompt's tokens after the first, for `echo` requests."""
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, b"Success", "text/plain")
         elif self.path == "/v1/chat/completions":
             self._chat(body)
+        elif self.path == "/v1/completions" and body.get("echo") and self.server.owner.prompt_scorer:
+            self._echo(body)
         elif self.path == "/v1/completions" and self.server.owner.completion_policy is not None:
             self._complete(body)
         else:
@@ -143,6 +147,35 @@ class _Handler(BaseHTTPRequestHandler):
             },
         )
 
+    def _echo(self, body: dict[str, Any]) -> None:
+        """`echo` with `logprobs`, as vLLM answers it: the prompt's token log-probabilities (the first
+        token has none), then one generated token."""
+        if not self._admitted(body):
+            return
+        owner = self.server.owner
+        assert owner.prompt_scorer is not None
+        owner.record(body)
+        scores = owner.prompt_scorer(body["model"], body["prompt"])
+        logprobs = {
+            "tokens": [],
+            "token_logprobs": [None, *scores, -1.0],
+            "top_logprobs": None,
+            "text_offset": [],
+        }
+        choice = {"index": 0, "text": body["prompt"] + " ", "finish_reason": "length", "logprobs": logprobs}
+        usage = {"prompt_tokens": len(scores) + 1, "completion_tokens": 1, "total_tokens": len(scores) + 2}
+        self._json(
+            200,
+            {
+                "id": f"cmpl-{uuid.uuid4().hex}",
+                "object": "text_completion",
+                "created": int(time.time()),
+                "model": body["model"],
+                "choices": [choice],
+                "usage": usage,
+            },
+        )
+
     def _fault(self, fault: Fault) -> None:
         if fault.kind == "status":
             self._json(fault.status, {"error": {"message": f"injected {fault.status}"}})
@@ -191,9 +224,11 @@ class ScriptedChatServer:
         faults: Sequence[Fault] = (),
         port: int = 0,
         completion_policy: CompletionPolicy | None = None,
+        prompt_scorer: PromptScorer | None = None,
     ) -> None:
         self.policy = policy
         self.completion_policy = completion_policy
+        self.prompt_scorer = prompt_scorer
         self.models = set(models)
         self.latency_s = latency_s
         self._faults = list(faults)
