@@ -58,6 +58,9 @@ def step_record(step: Step) -> StepRecord:
         tests=step.tests,
         observation=step.observation,
         loop_detected=step.loop_detected,
+        prompt_token_ids=list(completion.tokens.prompt_ids) if completion.tokens else None,
+        completion_token_ids=list(completion.tokens.completion_ids) if completion.tokens else None,
+        completion_logprobs=list(completion.tokens.completion_logprobs) if completion.tokens else None,
     )
 
 

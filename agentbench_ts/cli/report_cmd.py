@@ -32,5 +32,10 @@ def render_check_command(args: argparse.Namespace) -> int:
     tally = RenderCheck()
     for found in check_run(args.run_dir, args.tokenizer, tally):
         print(f"{found.task_id} #{found.sample_index}: {found.mismatch.describe()}")
-    print(f"{tally.episodes} episodes, {tally.mismatches} assistant turns break the render contract")
+    tokens = (
+        f" ({tally.token_checked_steps} steps also checked token by token)"
+        if tally.token_checked_steps
+        else ""
+    )
+    print(f"{tally.episodes} episodes, {tally.mismatches} assistant turns break the render contract{tokens}")
     return 1 if tally.mismatches else 0

@@ -20,12 +20,23 @@ class Usage:
 
 
 @dataclass(frozen=True)
+class ServedTokens:
+    """What the server tokenized and sampled (where it was asked and could say): for the render check
+    at the token level, and for later RL work."""
+
+    prompt_ids: tuple[int, ...]
+    completion_ids: tuple[int, ...]
+    completion_logprobs: tuple[float, ...] = ()
+
+
+@dataclass(frozen=True)
 class Completion:
     text: str
     finish_reason: str | None = "stop"
     usage: Usage = Usage()
     latency_s: float = 0.0
     retries: int = 0
+    tokens: ServedTokens | None = None
 
 
 class Model(Protocol):

@@ -16,7 +16,7 @@ import openai
 from openai.types.chat import ChatCompletion
 
 from agentbench_ts.errors import ModelError
-from agentbench_ts.models.base import ChatMessage, Completion, Usage
+from agentbench_ts.models.base import ChatMessage, Completion, ServedTokens, Usage
 from agentbench_ts.models.options import ModelOptions
 from agentbench_ts.protocol.native import action_text_from_tool_calls, native_tools, to_native_messages
 from agentbench_ts.protocol.schema import action_json_schema
@@ -69,6 +69,9 @@ class OpenAIChatModel:
         elif self.options.structured_output:
             schema = {"name": "agent_action", "schema": action_json_schema()}
             request["response_format"] = {"type": "json_schema", "json_schema": schema}
+        if self.options.record_tokens:
+            request["logprobs"] = True
+            request["extra_body"] = {"return_token_ids": True}  # vLLM's extension
         return request
 
     def _backoff(self, retry: int) -> float:
@@ -110,4 +113,20 @@ class OpenAIChatModel:
             usage=Usage(usage.prompt_tokens, usage.completion_tokens) if usage else Usage(),
             latency_s=latency_s,
             retries=retries,
+            tokens=served_tokens(response) if self.options.record_tokens else None,
         )
+
+
+def served_tokens(response: ChatCompletion) -> ServedTokens | None:
+    """vLLM's `prompt_token_ids` and the choice's `token_ids` and logprobs; None where it gave none."""
+    choice = response.choices[0]
+    prompt = getattr(response, "prompt_token_ids", None)
+    completion = getattr(choice, "token_ids", None)
+    if not isinstance(prompt, list) or not isinstance(completion, list):
+        return None
+    content = choice.logprobs.content if choice.logprobs and choice.logprobs.content else []
+    return ServedTokens(
+        prompt_ids=tuple(int(t) for t in prompt),
+        completion_ids=tuple(int(t) for t in completion),
+        completion_logprobs=tuple(float(entry.logprob) for entry in content),
+    )

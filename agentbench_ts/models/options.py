@@ -31,3 +31,7 @@ class ModelOptions(BaseModel):
     tool_protocol: Literal["json", "native"] = Field(
         default="json", description="json: actions as message text; native: OpenAI tool calls"
     )
+    record_tokens: bool = Field(
+        default=False,
+        description="ask for and keep each step's prompt and completion token ids and logprobs (vLLM)",
+    )

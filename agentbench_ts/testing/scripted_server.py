@@ -21,6 +21,8 @@ Policy = Callable[[list[dict[str, Any]]], str]
 """Reply content for the messages of one request."""
 CompletionPolicy = Callable[[str, int], str]
 """Text that continues `prompt`, for sample number `index` of a /v1/completions request."""
+Tokenize = Callable[[list[dict[str, Any]], str], tuple[list[int], list[int]]]
+"""(messages, reply) -> (prompt token ids, completion token ids), for `return_token_ids` requests."""
 PromptScorer = Callable[[str, str], list[float]]
 """(model name, prompt) -> log-probabilities of the prompt's tokens after the first, for `echo` requests."""
 
@@ -97,6 +99,17 @@ class _Handler(BaseHTTPRequestHandler):
         message: dict[str, Any] = {"role": "assistant", "content": content}
         if body.get("tools"):
             message = _as_tool_call(content)
+        choice: dict[str, Any] = {"index": 0, "message": message, "finish_reason": "stop"}
+        extra: dict[str, Any] = {}
+        if body.get("return_token_ids") and owner.tokenize is not None:
+            prompt_ids, completion_ids = owner.tokenize(body["messages"], content)
+            extra["prompt_token_ids"] = prompt_ids
+            choice["token_ids"] = completion_ids
+            entries: list[dict[str, Any]] = [
+                {"token": f"token_id:{t}", "logprob": -0.25, "bytes": None, "top_logprobs": []}
+                for t in completion_ids
+            ]
+            choice["logprobs"] = {"content": entries}
         usage = {
             "prompt_tokens": len(json.dumps(body["messages"])) // 4,
             "completion_tokens": len(content) // 4,
@@ -109,8 +122,9 @@ class _Handler(BaseHTTPRequestHandler):
                 "object": "chat.completion",
                 "created": int(time.time()),
                 "model": body["model"],
-                "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
+                "choices": [choice],
                 "usage": usage,
+                **extra,
             },
         )
 
@@ -225,10 +239,12 @@ class ScriptedChatServer:
         port: int = 0,
         completion_policy: CompletionPolicy | None = None,
         prompt_scorer: PromptScorer | None = None,
+        tokenize: Tokenize | None = None,
     ) -> None:
         self.policy = policy
         self.completion_policy = completion_policy
         self.prompt_scorer = prompt_scorer
+        self.tokenize = tokenize
         self.models = set(models)
         self.latency_s = latency_s
         self._faults = list(faults)

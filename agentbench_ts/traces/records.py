@@ -59,6 +59,9 @@ class StepRecord(_Record):
     tests: TestReport | None = None
     observation: str | None = Field(default=None, description="the user message sent back")
     loop_detected: bool = False
+    prompt_token_ids: list[int] | None = Field(default=None, description="as the server tokenized the prompt")
+    completion_token_ids: list[int] | None = None
+    completion_logprobs: list[float] | None = None
 
 
 class EpisodeMetrics(_Record):
