@@ -43,6 +43,12 @@ def add_train_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser])
         command.add_argument("--seed", type=int, default=0)
         command.add_argument("--beta", type=float, default=defaults["beta"].default, help="DPO's beta")
         command.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+        command.add_argument(
+            "--gradient-checkpointing",
+            choices=["off", "on", "offload"],
+            default="on",
+            help="offload: Unsloth's",
+        )
         command.add_argument("--max-lora-rank", type=int, default=defaults["max_lora_rank"].default)
         command.add_argument("--no-canary", action="store_true", help="skip the adapter-applied canary")
         command.add_argument(
@@ -118,6 +124,7 @@ def train_config(args: argparse.Namespace, argv: Sequence[str]) -> object:
         seed=args.seed,
         beta=args.beta,
         device=args.device,
+        gradient_checkpointing=args.gradient_checkpointing,
         max_lora_rank=args.max_lora_rank,
         canary=not args.no_canary,
         selection=selection,

@@ -13,6 +13,7 @@ from agentbench_ts.errors import TrainError
 from agentbench_ts.train.config import TrainConfig
 
 ChosenBackend = Literal["unsloth", "hf"]
+_UNSLOTH_CHECKPOINTING: dict[str, bool | str] = {"off": False, "on": True, "offload": "unsloth"}
 PEAK_OVER_WEIGHTS = {"none": 1.25, "4bit": 1.9}
 """Peak training memory of the transformers+PEFT backend over its weights' bytes at sequence 2048,
 batch 2 (benchmarks/train_gpu.py): used to tell whether it fits before choosing it."""
@@ -113,7 +114,7 @@ def _load_hf(config: TrainConfig, cuda: bool) -> Loaded:
         from peft import prepare_model_for_kbit_training  # noqa: PLC0415
 
         model = prepare_model_for_kbit_training(  # type: ignore[no-untyped-call]
-            model, use_gradient_checkpointing=config.gradient_checkpointing
+            model, use_gradient_checkpointing=config.gradient_checkpointing != "off"
         )
     tokenizer = AutoTokenizer.from_pretrained(config.base, local_files_only=True)
     return Loaded(_attach(model, config), tokenizer, "hf", "cuda" if cuda else "cpu")
@@ -139,7 +140,7 @@ def _load_unsloth(config: TrainConfig, cuda: bool) -> Loaded:
         lora_dropout=lora.dropout,
         target_modules=list(lora.target_modules),
         bias="none",
-        use_gradient_checkpointing="unsloth" if config.gradient_checkpointing and cuda else False,
+        use_gradient_checkpointing=_UNSLOTH_CHECKPOINTING[config.gradient_checkpointing] if cuda else False,
         random_state=config.seed,
     )
     return Loaded(model, tokenizer, "unsloth", "cuda" if cuda else "cpu")
@@ -158,6 +159,8 @@ def load_for_training(config: TrainConfig) -> Loaded:
 
         gpu_bytes = int(torch.cuda.get_device_properties(0).total_memory)
     backend = choose_backend(config, cuda=cuda, gpu_bytes=gpu_bytes)
+    if config.gradient_checkpointing == "offload" and backend != "unsloth":
+        raise TrainError("--gradient-checkpointing offload is Unsloth's: use --backend unsloth (or on)")
     if backend == "unsloth" or not cuda:
         # Unsloth patches transformers and TRL when imported; without a GPU its CPU backend also gives
         # TRL the plain-torch loss it needs (TRL 1.15's fused loss is a Triton kernel).

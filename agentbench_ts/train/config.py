@@ -71,7 +71,9 @@ class TrainConfig(_Config):
     seed: int = 0
     beta: float = Field(default=0.1, gt=0)
     """DPO's beta."""
-    gradient_checkpointing: bool = True
+    gradient_checkpointing: Literal["off", "on", "offload"] = "on"
+    """on: recompute activations in the backward pass (GPU only); offload: Unsloth's variant that also
+    moves them to host memory (less GPU memory, slower; Unsloth backend only)."""
     device: Literal["auto", "cpu", "cuda"] = "auto"
     max_lora_rank: int = Field(default=64, ge=1)
     """The serving vLLM's --max-lora-rank: a larger rank is refused before training."""

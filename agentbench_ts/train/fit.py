@@ -37,7 +37,7 @@ def _common(config: TrainConfig, device: str, work_dir: Path) -> dict[str, Any]:
         "report_to": "none",
         "use_cpu": not cuda,
         "bf16": cuda,
-        "gradient_checkpointing": config.gradient_checkpointing and cuda,
+        "gradient_checkpointing": config.gradient_checkpointing != "off" and cuda,
         "include_num_input_tokens_seen": "non_padding",
         "max_length": None,
         "dataset_num_proc": None,
