@@ -86,7 +86,7 @@ def build_base(shape: str, folder: Path) -> Path:
 def _text(tokenizer: Any, tokens: int) -> str:
     """Words that make about `tokens` tokens."""
     words = [f"w{i % 200}" for i in range(tokens)]
-    per_word = len(tokenizer(" ".join(words[:100]))["input_ids"]) / 100
+    per_word = len(tokenizer(" ".join(words[:200]))["input_ids"]) / 200
     return " ".join(words[: int(tokens / per_word)])
 
 
@@ -101,6 +101,12 @@ def write_rows(folder: Path, base: Path, rows: int, seq: int) -> Path:
     data = [{"prompt": prompt, "completion": completion}] * rows
     DatasetDict({"train": Dataset.from_list(data)}).save_to_disk(str(folder / "dataset"))
     return folder
+
+
+def _weights(parameter: Any) -> int:
+    """Its weights before 4-bit packing (bitsandbytes keeps the original shape in quant_state)."""
+    state = getattr(parameter, "quant_state", None)
+    return int(state.shape.numel()) if state is not None else int(parameter.numel())
 
 
 def worker(args: argparse.Namespace) -> None:
@@ -121,7 +127,7 @@ def worker(args: argparse.Namespace) -> None:
     config = TrainConfig(
         method="sft", dataset=Path(args.data), base=args.base, out_dir=Path(args.work) / "out",
         backend=backend,
-        quantization=args.worker_quantization, max_length=args.seq + 64, max_steps=args.warmup + args.steps,
+        quantization=args.worker_quantization, max_length=2 * args.seq, max_steps=args.warmup + args.steps,
         batch_size=args.batch, grad_accum=1, learning_rate=1e-5, warmup_ratio=0.0, device=device,
         gradient_checkpointing=checkpointing, canary=False,
     )  # fmt: skip
@@ -150,7 +156,7 @@ def worker(args: argparse.Namespace) -> None:
     trainer.train()
     steady = clock.marks[args.warmup :]
     seconds = steady[-1] - clock.marks[args.warmup - 1]
-    params = sum(p.numel() for p in loaded.model.parameters())
+    params = sum(_weights(p) for p in loaded.model.parameters())
     print(json.dumps({
         "run": args.worker, "quantization": args.worker_quantization, "backend": loaded.backend,
         "tokens_per_s": tokens_per_step * len(steady) / seconds, "step_s": seconds / len(steady),

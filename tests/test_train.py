@@ -260,6 +260,7 @@ def test_both_backends_train_the_same_rows_into_adapters_that_load_the_same_way(
     assert keys["hf"] == keys["unsloth"]
 
 
+@pytest.mark.parametrize("backend", ["hf", "unsloth"])
 @pytest.mark.parametrize(
     ("mutate", "message"),
     [
@@ -275,8 +276,9 @@ def test_both_backends_train_the_same_rows_into_adapters_that_load_the_same_way(
     ],
 )
 def test_bad_data_is_refused_with_a_clear_error(
-    base: Path, tmp_path: Path, mutate: str, message: str
+    base: Path, tmp_path: Path, mutate: str, message: str, backend: str
 ) -> None:
+    """Both backends: Unsloth's patched trainer would cut a long row to max_seq_length without a word."""
     rows = [dict(row) for row in FIXED]
     split = "eval" if mutate == "missing-split" else "train"
     if mutate == "empty":
@@ -295,7 +297,8 @@ def test_bad_data_is_refused_with_a_clear_error(
         data = tmp_path / "empty"
     if mutate == "template":
         (data / "extraction.json").write_text(json.dumps({"options": {"chat_template_sha256": "0" * 64}}))
-    cfg = config(base, data, tmp_path / "adapter", max_length=64 if mutate == "too-long" else 4096)
+    max_length = 64 if mutate == "too-long" else 4096
+    cfg = config(base, data, tmp_path / "adapter", max_length=max_length, backend=backend)
     with pytest.raises(TrainError, match=message):
         trained(cfg)
     assert not (tmp_path / "adapter").exists()

@@ -110,6 +110,9 @@ def add_model_flags(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--max-retries", type=int, default=options.max_retries)
     group.add_argument("--structured-output", action="store_true", help="constrain replies to the schema")
     group.add_argument("--tool-protocol", choices=["json", "native"], default=options.tool_protocol)
+    group.add_argument(
+        "--record-tokens", action="store_true", help="keep each step's served token ids and logprobs (vLLM)"
+    )
 
 
 def model_options(args: argparse.Namespace) -> ModelOptions:
@@ -126,6 +129,7 @@ def model_options(args: argparse.Namespace) -> ModelOptions:
         max_retries=args.max_retries,
         structured_output=args.structured_output,
         tool_protocol=args.tool_protocol,
+        record_tokens=args.record_tokens,
     )
 
 

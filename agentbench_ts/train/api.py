@@ -26,6 +26,7 @@ from agentbench_ts.train.backends import base_config, load_for_training
 from agentbench_ts.train.canary import in_process_canary
 from agentbench_ts.train.config import TrainConfig
 from agentbench_ts.train.data import conversations, load_training_data
+from agentbench_ts.train.data import row_lengths as conversation_lengths
 from agentbench_ts.train.fit import build_trainer, check_lengths, row_lengths, train
 from agentbench_ts.train.selection import CheckpointSelector, task_evaluator
 from agentbench_ts.train.vllm_compat import adapter_problems, rank_problems, require_servable, target_problems
@@ -70,6 +71,7 @@ def train_adapter(config: TrainConfig, *, log: Callable[[str], None] = lambda _:
     rows, backend = data.rows.num_rows, loaded.backend
     log(f"training {config.method} on {rows} rows with the {backend} backend on {loaded.device}")
     check_template(loaded.tokenizer, data.chat_template_sha256, config.dataset)
+    check_lengths(conversation_lengths(data, loaded.tokenizer), config.max_length)
     _check_render(loaded.tokenizer, conversations(data, RENDER_CHECKED_ROWS))
     trainer = build_trainer(
         config, data, loaded.model, loaded.tokenizer, device=loaded.device, work_dir=staging, log=log

@@ -4,6 +4,7 @@ after that (TRL trainers, the adapter folder, metadata, canary) is the same code
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,9 +15,6 @@ from agentbench_ts.train.config import TrainConfig
 
 ChosenBackend = Literal["unsloth", "hf"]
 _UNSLOTH_CHECKPOINTING: dict[str, bool | str] = {"off": False, "on": True, "offload": "unsloth"}
-PEAK_OVER_WEIGHTS = {"none": 1.25, "4bit": 1.9}
-"""Peak training memory of the transformers+PEFT backend over its weights' bytes at sequence 2048,
-batch 2 (benchmarks/train_gpu.py): used to tell whether it fits before choosing it."""
 
 
 @dataclass
@@ -42,32 +40,15 @@ def base_config(base: str) -> dict[str, Any]:
     return loaded
 
 
-def weight_bytes(config: dict[str, Any], quantization: str) -> int:
-    """The base's weights in bytes, from its config (decoder-only transformer shapes)."""
-    hidden, layers = int(config["hidden_size"]), int(config["num_hidden_layers"])
-    inter, vocab = int(config.get("intermediate_size", 4 * hidden)), int(config["vocab_size"])
-    heads = int(config["num_attention_heads"])
-    kv_heads = int(config.get("num_key_value_heads", heads))
-    head_dim = int(config.get("head_dim") or hidden // heads)
-    attention = hidden * head_dim * (2 * heads + 2 * kv_heads)
-    per_layer = attention + 3 * hidden * inter
-    embeddings = vocab * hidden * (1 if config.get("tie_word_embeddings") else 2)
-    linear_bytes = 0.5 if quantization == "4bit" else 2.0
-    return int(layers * per_layer * linear_bytes + embeddings * 2)
-
-
-def choose_backend(config: TrainConfig, *, cuda: bool, gpu_bytes: int = 0) -> ChosenBackend:
-    """The backend asked for, or by measurement: transformers+PEFT was the faster one in every mode
-    measured (16-bit LoRA and 4-bit QLoRA, 1.5B and 7B shapes), Unsloth the leaner; so transformers+PEFT
-    unless it would not fit on the GPU, then Unsloth."""
+def choose_backend(config: TrainConfig, *, cuda: bool) -> ChosenBackend:
+    """The backend asked for, or the one the measurements favour (benchmarks/README.md, H200, TRL 1.15,
+    transformers 5.17, torch 2.11): on a GPU Unsloth was both faster and leaner in every mode measured
+    (7B shape: 1.30x the tokens/s in 16-bit LoRA at 0.94x the memory, 1.66x in 4-bit QLoRA at 0.65x),
+    so Unsloth where it is installed; without a GPU transformers + PEFT (Unsloth's CPU backend is only
+    the fallback TRL's loss needs there)."""
     if config.backend != "auto":
         return config.backend
-    if not cuda:
-        return "hf"
-    needed = (
-        weight_bytes(base_config(config.base), config.quantization) * PEAK_OVER_WEIGHTS[config.quantization]
-    )
-    return "hf" if needed < 0.9 * gpu_bytes else "unsloth"
+    return "unsloth" if cuda and importlib.util.find_spec("unsloth") is not None else "hf"
 
 
 def _lora(config: TrainConfig) -> Any:
@@ -153,12 +134,7 @@ def load_for_training(config: TrainConfig) -> Loaded:
         raise TrainError("--device cuda was asked for, but no CUDA GPU is visible")
     if config.quantization == "4bit" and not cuda:
         raise TrainError("4-bit QLoRA needs a CUDA GPU (bitsandbytes); train 16-bit LoRA on this machine")
-    gpu_bytes = 0
-    if cuda:
-        import torch  # noqa: PLC0415
-
-        gpu_bytes = int(torch.cuda.get_device_properties(0).total_memory)
-    backend = choose_backend(config, cuda=cuda, gpu_bytes=gpu_bytes)
+    backend = choose_backend(config, cuda=cuda)
     if config.gradient_checkpointing == "offload" and backend != "unsloth":
         raise TrainError("--gradient-checkpointing offload is Unsloth's: use --backend unsloth (or on)")
     if backend == "unsloth" or not cuda:

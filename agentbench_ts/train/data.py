@@ -85,6 +85,17 @@ def load_training_data(dataset: Path, split: str, method: Method) -> TrainingDat
     return TrainingData(rows, row_format, fingerprint, template)
 
 
+def row_lengths(data: TrainingData, tokenizer: Any) -> list[int]:
+    """Tokens of each row's whole conversation under the tokenizer's chat template (a preference row
+    counts its prompt with its longer answer), counted before any trainer could cut a row."""
+    from agentbench_ts.extract.tokens import TokenLengths  # noqa: PLC0415
+
+    lengths = TokenLengths(tokenizer).lengths(conversations(data, data.rows.num_rows))
+    if data.format != "preference":
+        return lengths
+    return [max(lengths[i], lengths[i + 1]) for i in range(0, len(lengths), 2)]
+
+
 def conversations(data: TrainingData, limit: int) -> list[list[dict[str, str]]]:
     """Whole conversations of the first `limit` rows, as the model would be trained on them."""
     out: list[list[dict[str, str]]] = []

@@ -1,6 +1,8 @@
 """TRL's trainers on the loaded model: SFT with the loss on the completion (prompt-completion rows) or
 on assistant turns (messages rows), DPO against the base with the adapter disabled (no second copy).
-No row is truncated: TRL tokenizes without a length cap and any row over `max_length` is an error."""
+No row is truncated: rows are counted before training (Unsloth's patched trainer would cut them to the
+model's max_seq_length without a word) and again as TRL tokenized them; a row over `max_length` is an
+error."""
 
 from __future__ import annotations
 
