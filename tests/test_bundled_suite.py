@@ -82,4 +82,7 @@ def test_oracle_resolves_every_bundled_task_in_docker(task_images, docker_client
     records = list(TraceStore(out).episodes())
     assert len(records) == len(load_suite(QUIXBUGS))
     assert [r.task_id for r in records if r.outcome != "resolved"] == []
-    assert docker_client.containers.list(all=True, filters={"label": "agentbench.sandbox"}) == []
+    from agentbench_ts.sandbox.docker.sandbox import OWNER_LABEL, SANDBOX_LABEL, owner_label
+
+    mine = {"label": [SANDBOX_LABEL, f"{OWNER_LABEL}={owner_label()}"]}  # other workers' may be running
+    assert docker_client.containers.list(all=True, filters=mine) == []
