@@ -149,6 +149,9 @@ class _Handler(BaseHTTPRequestHandler):
                 }
             )
         usage = {"prompt_tokens": len(body["prompt"]) // 4, "completion_tokens": 1, "total_tokens": 1}
+        self._text_completion(body, choices, usage)
+
+    def _text_completion(self, body: dict[str, Any], choices: list[Any], usage: dict[str, int]) -> None:
         self._json(
             200,
             {
@@ -178,17 +181,7 @@ class _Handler(BaseHTTPRequestHandler):
         }
         choice = {"index": 0, "text": body["prompt"] + " ", "finish_reason": "length", "logprobs": logprobs}
         usage = {"prompt_tokens": len(scores) + 1, "completion_tokens": 1, "total_tokens": len(scores) + 2}
-        self._json(
-            200,
-            {
-                "id": f"cmpl-{uuid.uuid4().hex}",
-                "object": "text_completion",
-                "created": int(time.time()),
-                "model": body["model"],
-                "choices": [choice],
-                "usage": usage,
-            },
-        )
+        self._text_completion(body, [choice], usage)
 
     def _fault(self, fault: Fault) -> None:
         if fault.kind == "status":
