@@ -135,6 +135,33 @@ def test_exactly_the_completion_tokens_carry_loss(
         assert tokenizer.decode(masked).endswith("<|im_start|>assistant\n")  # the prompt carries none
 
 
+def test_messages_rows_are_learned_on_assistant_turns_only(
+    base: Path, runs: list[Path], tokenizer: Any, tmp_path: Path
+) -> None:
+    from agentbench_ts.train.backends import load_for_training
+    from agentbench_ts.train.data import load_training_data
+    from agentbench_ts.train.fit import build_trainer
+
+    extraction = extract_sft(runs, options=ExtractOptions(ALL_TRAIN))
+    data_dir = write_extraction(extraction.dataset, extraction.report, tmp_path / "data")
+    cfg = config(base, data_dir, tmp_path / "adapter")
+    data = load_training_data(cfg.dataset, cfg.split, cfg.method)
+    assert data.format == "messages"
+    loaded = load_for_training(cfg)
+    trainer = build_trainer(
+        cfg, data, loaded.model, loaded.tokenizer, device=loaded.device, work_dir=tmp_path
+    )
+    for example, row in zip(trainer.train_dataset, data.rows, strict=True):
+        learned = tokenizer.decode([label for label in example["labels"] if label != -100])
+        assert learned == "".join(
+            m["content"] + "<|im_end|>" for m in row["messages"] if m["role"] == "assistant"
+        )
+    assert (
+        trained(config(base, data_dir, tmp_path / "trained", max_steps=2)).info.dataset["format"]
+        == "messages"
+    )
+
+
 def test_a_trained_adapter_is_recorded_truly_and_serves_as_hf_base_plus_adapter(
     base: Path, sft_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -396,8 +423,11 @@ def test_verify_asks_a_server_whether_it_applies_the_adapter(
 
     names = ("base", "applied", "ignored")
     with ScriptedChatServer(lambda m: "", models=names, prompt_scorer=score) as server:
-        assert main(["adapters", "verify", "--url", server.base_url, "applied", "--base-name", "base"]) == 0
+        verify = ["adapters", "verify", "--url", server.base_url, "applied", "--base-name", "base"]
+        assert main([*verify, "--adapter-dir", str(adapter)]) == 0
         assert f"applied at {server.base_url}: applied" in capsys.readouterr().out
+        [served] = read_info(adapter).served_canaries
+        assert served.applied and served.where == f"{server.base_url} applied"
         assert main(["adapters", "verify", "--url", server.base_url, "ignored", "--base-name", "base"]) == 1
         assert f"ignored at {server.base_url}: NOT APPLIED" in capsys.readouterr().out
 

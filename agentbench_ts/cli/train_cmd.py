@@ -14,55 +14,62 @@ from agentbench_ts.errors import TrainError
 
 
 def add_train_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from agentbench_ts.train.config import ALL_LINEAR, LoraSettings, TrainConfig  # noqa: PLC0415
-
-    defaults, lora = TrainConfig.model_fields, LoraSettings()
     train = sub.add_parser("train", help="train the next LoRA adapter on an extracted dataset")
     methods = train.add_subparsers(dest="train_method", required=True)
     for method in ("sft", "dpo"):
-        command = methods.add_parser(method, help=f"{method.upper()} with TRL on an extraction's split")
-        command.add_argument("dataset", type=Path, help="an extraction folder (agentbench extract --out)")
-        command.add_argument("--base", required=True, help="the base model folder")
-        command.add_argument("--out", required=True, type=Path, help="the adapter folder to create")
-        command.add_argument("--split", default="train")
-        command.add_argument("--backend", choices=["auto", "unsloth", "hf"], default="auto")
-        command.add_argument("--quantization", choices=["none", "4bit"], default="none", help="4bit: QLoRA")
-        command.add_argument("--parent-adapter", type=Path, help="continue this adapter (the last round's)")
-        command.add_argument("--lora-r", type=int, default=lora.r)
-        command.add_argument("--lora-alpha", type=int, default=lora.alpha)
-        command.add_argument("--lora-dropout", type=float, default=lora.dropout)
-        command.add_argument("--target-modules", default=",".join(ALL_LINEAR))
-        command.add_argument("--max-length", type=int, default=defaults["max_length"].default)
-        command.add_argument("--learning-rate", type=float, default=defaults["learning_rate"].default)
-        command.add_argument("--lr-scheduler", default=defaults["lr_scheduler"].default)
-        command.add_argument("--warmup-ratio", type=float, default=defaults["warmup_ratio"].default)
-        command.add_argument("--epochs", type=float, default=defaults["epochs"].default)
-        command.add_argument("--max-steps", type=int, default=-1, help="optimizer steps (overrides --epochs)")
-        command.add_argument("--batch-size", type=int, default=defaults["batch_size"].default)
-        command.add_argument("--grad-accum", type=int, default=defaults["grad_accum"].default)
-        command.add_argument("--seed", type=int, default=0)
-        command.add_argument("--beta", type=float, default=defaults["beta"].default, help="DPO's beta")
-        command.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
-        command.add_argument(
-            "--gradient-checkpointing",
-            choices=["off", "on", "offload"],
-            default="on",
-            help="offload: Unsloth's",
+        _add_train_flags(
+            methods.add_parser(method, help=f"{method.upper()} with TRL on an extraction's split")
         )
-        command.add_argument("--max-lora-rank", type=int, default=defaults["max_lora_rank"].default)
-        command.add_argument("--no-canary", action="store_true", help="skip the adapter-applied canary")
-        command.add_argument(
-            "--select-by",
-            action="append",
-            default=[],
-            metavar="TASK_SPEC",
-            help="choose the checkpoint by task results on these held-out tasks",
-        )
-        command.add_argument("--eval-every", type=int, help="steps between checkpoint evaluations")
-        command.add_argument(
-            "--select-model", default="hf:{base}+{adapter}", help="how a checkpoint is served"
-        )
-        command.add_argument("--select-max-steps", type=int, default=10, help="agent steps per evaluation")
+    _add_adapters_commands(sub)
+
+
+def _add_train_flags(command: argparse.ArgumentParser) -> None:
+    from agentbench_ts.train.config import ALL_LINEAR, LoraSettings, TrainConfig  # noqa: PLC0415
+
+    defaults, lora = TrainConfig.model_fields, LoraSettings()
+    command.add_argument("dataset", type=Path, help="an extraction folder (agentbench extract --out)")
+    command.add_argument("--base", required=True, help="the base model folder")
+    command.add_argument("--out", required=True, type=Path, help="the adapter folder to create")
+    command.add_argument("--split", default="train")
+    command.add_argument("--backend", choices=["auto", "unsloth", "hf"], default="auto")
+    command.add_argument("--quantization", choices=["none", "4bit"], default="none", help="4bit: QLoRA")
+    command.add_argument("--parent-adapter", type=Path, help="continue this adapter (the last round's)")
+    command.add_argument("--lora-r", type=int, default=lora.r)
+    command.add_argument("--lora-alpha", type=int, default=lora.alpha)
+    command.add_argument("--lora-dropout", type=float, default=lora.dropout)
+    command.add_argument("--target-modules", default=",".join(ALL_LINEAR))
+    command.add_argument("--max-length", type=int, default=defaults["max_length"].default)
+    command.add_argument("--learning-rate", type=float, default=defaults["learning_rate"].default)
+    command.add_argument("--lr-scheduler", default=defaults["lr_scheduler"].default)
+    command.add_argument("--warmup-ratio", type=float, default=defaults["warmup_ratio"].default)
+    command.add_argument("--epochs", type=float, default=defaults["epochs"].default)
+    command.add_argument("--max-steps", type=int, default=-1, help="optimizer steps (overrides --epochs)")
+    command.add_argument("--batch-size", type=int, default=defaults["batch_size"].default)
+    command.add_argument("--grad-accum", type=int, default=defaults["grad_accum"].default)
+    command.add_argument("--seed", type=int, default=0)
+    command.add_argument("--beta", type=float, default=defaults["beta"].default, help="DPO's beta")
+    command.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    command.add_argument(
+        "--gradient-checkpointing",
+        choices=["off", "on", "offload"],
+        default="on",
+        help="offload: Unsloth's",
+    )
+    command.add_argument("--max-lora-rank", type=int, default=defaults["max_lora_rank"].default)
+    command.add_argument("--no-canary", action="store_true", help="skip the adapter-applied canary")
+    command.add_argument(
+        "--select-by",
+        action="append",
+        default=[],
+        metavar="TASK_SPEC",
+        help="choose the checkpoint by task results on these held-out tasks",
+    )
+    command.add_argument("--eval-every", type=int, help="steps between checkpoint evaluations")
+    command.add_argument("--select-model", default="hf:{base}+{adapter}", help="how a checkpoint is served")
+    command.add_argument("--select-max-steps", type=int, default=10, help="agent steps per evaluation")
+
+
+def _add_adapters_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     adapters = sub.add_parser("adapters", help="LoRA adapters: load into a server, inspect, check, verify")
     commands = adapters.add_subparsers(dest="adapters_command", required=True)
     load = commands.add_parser("load", help="load an adapter into a running vLLM (needs --runtime-lora)")
@@ -81,6 +88,7 @@ def add_train_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     )
     verify.add_argument("name", help="the adapter's served name")
     verify.add_argument("--base-name", required=True, help="the base model's served name")
+    verify.add_argument("--adapter-dir", type=Path, help="also record the result in this adapter's metadata")
 
 
 def train_config(args: argparse.Namespace, argv: Sequence[str]) -> object:
@@ -163,6 +171,13 @@ def adapters_command(args: argparse.Namespace) -> int:
 
         where = f"{args.url} {args.name}"
         result = server_canary(openai_prompt_scorer(args.url), args.base_name, args.name, where)
+        if args.adapter_dir is not None:
+            from agentbench_ts.train.adapter import read_info, write_info  # noqa: PLC0415
+
+            info = read_info(args.adapter_dir)
+            write_info(
+                args.adapter_dir, info.model_copy(update={"served_canaries": [*info.served_canaries, result]})
+            )
         verdict = "applied" if result.applied else "NOT APPLIED"
         shown = f"max |dlogp| {result.max_abs_diff:.4g} over {result.tokens} tokens"
         print(f"{args.name} at {args.url}: {verdict} ({shown})")

@@ -64,6 +64,8 @@ class AdapterInfo(BaseModel):
     curves: dict[str, list[tuple[int, float]]]
     stats: TrainStats
     canary: CanaryResult | None = None
+    served_canaries: list[CanaryResult] = []
+    """`agentbench adapters verify --adapter-dir` results: whether servers applied it."""
     selection: list[CheckpointScore] = []
     chosen_step: int | None = None
     command: list[str] = []
@@ -158,6 +160,9 @@ def describe(info: AdapterInfo) -> str:
         lines.append(
             f"canary          {verdict} (max |dlogp| {canary.max_abs_diff:.4g} over {canary.tokens} tokens)"
         )
+    for served in info.served_canaries:
+        verdict = "applied" if served.applied else "NOT APPLIED"
+        lines.append(f"served          {verdict} by {served.where} (max |dlogp| {served.max_abs_diff:.4g})")
     if info.selection:
         curve = ", ".join(
             f"{s.step}: {s.resolved_rate:.2f}/{s.valid_action_rate:.2f}" for s in info.selection
