@@ -81,3 +81,33 @@ def build_lora_adapter(base: Path, directory: Path, seed: int) -> Path:
     )
     model.save_pretrained(directory)
     return directory
+
+
+def build_protocol_learner(directory: Path, corpus: list[str], *, hidden: int = 128, layers: int = 2) -> Path:
+    """A small random Qwen2 that can pick up the protocol's format from a few dozen rows on a CPU:
+    a tokenizer trained on `corpus` (the system prompt and actions, so their JSON is few tokens),
+    embeddings initialised small and the final norm scaled up, so fine-tuned logits can be sharp while
+    unseen inputs perturb it little. It measures nothing about coding ability."""
+    import torch
+    from transformers import AutoModelForCausalLM, Qwen2Config
+
+    tokenizer = build_tokenizer(directory, vocab_size=1000, corpus=corpus)
+    config = Qwen2Config(
+        vocab_size=len(tokenizer),
+        hidden_size=hidden,
+        intermediate_size=2 * hidden,
+        num_hidden_layers=layers,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=16384,
+        tie_word_embeddings=True,
+        initializer_range=0.02,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+    )
+    torch.manual_seed(0)
+    model = AutoModelForCausalLM.from_config(config)
+    with torch.no_grad():
+        model.model.norm.weight.mul_(10.0)
+    model.save_pretrained(directory)
+    return directory

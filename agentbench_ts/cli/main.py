@@ -13,6 +13,7 @@ from agentbench_ts.cli.extract_cmd import add_extract_commands, extract_command
 from agentbench_ts.cli.mswe_cmd import add_mswe_commands, mswe_command
 from agentbench_ts.cli.multiple_cmd import add_multiple_commands, multiple_command
 from agentbench_ts.cli.report_cmd import add_report_commands, render_check_command, report_command
+from agentbench_ts.cli.round_cmd import add_round_commands, round_command
 from agentbench_ts.cli.run_cmd import add_run_commands, regrade_command, run_command
 from agentbench_ts.cli.sandbox_cmd import add_sandbox_commands, sandbox_command
 from agentbench_ts.cli.serve_cmd import add_serve_commands, serve_command
@@ -34,6 +35,7 @@ COMMANDS: dict[str, Command] = {
     "multiple": lambda args, argv: multiple_command(args),
     "mswe": mswe_command,
     "train": train_command,
+    "round": lambda args, argv: round_command(args),
 }
 
 
@@ -49,6 +51,7 @@ def _parser() -> argparse.ArgumentParser:
     add_multiple_commands(sub)
     add_mswe_commands(sub)
     add_train_commands(sub)
+    add_round_commands(sub)
     return parser
 
 

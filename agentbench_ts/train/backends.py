@@ -134,6 +134,9 @@ def load_for_training(config: TrainConfig) -> Loaded:
         raise TrainError("--device cuda was asked for, but no CUDA GPU is visible")
     if config.quantization == "4bit" and not cuda:
         raise TrainError("4-bit QLoRA needs a CUDA GPU (bitsandbytes); train 16-bit LoRA on this machine")
+    from transformers import set_seed  # noqa: PLC0415
+
+    set_seed(config.seed)  # the adapter's initial weights too: the same config trains the same adapter
     backend = choose_backend(config, cuda=cuda)
     if config.gradient_checkpointing == "offload" and backend != "unsloth":
         raise TrainError("--gradient-checkpointing offload is Unsloth's: use --backend unsloth (or on)")

@@ -1,0 +1,132 @@
+"""The round-over-round report: per round, pool and task source (suite), the resolved rate with a 95%
+Wilson interval, the valid-action rate, parse-error kinds, mean steps, loop detections and tokens per
+episode; as a Markdown table and PNG plots (matplotlib), written under EXP/report/."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from agentbench_ts.rounds.experiment import POOLS, Experiment
+from agentbench_ts.traces.records import EpisodeRecord
+from agentbench_ts.traces.store import TraceStore
+
+
+@dataclass(frozen=True)
+class Row:
+    round: int
+    pool: str
+    source: str
+    episodes: int
+    resolved: int
+    low: float
+    high: float
+    valid_action_rate: float
+    parse_errors: dict[str, int]
+    mean_steps: float
+    loop_detections: int
+    tokens_per_episode: float
+
+    @property
+    def resolved_rate(self) -> float:
+        return self.resolved / self.episodes if self.episodes else 0.0
+
+
+def wilson(successes: int, trials: int, z: float = 1.96) -> tuple[float, float]:
+    """The 95% Wilson score interval of a proportion."""
+    if trials == 0:
+        return 0.0, 0.0
+    p = successes / trials
+    centre = (p + z * z / (2 * trials)) / (1 + z * z / trials)
+    half = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / (1 + z * z / trials)
+    return max(centre - half, 0.0), min(centre + half, 1.0)
+
+
+def row(r: int, pool: str, source: str, episodes: list[EpisodeRecord]) -> Row:
+    steps = sum(e.metrics.steps for e in episodes)
+    errors = sum(e.metrics.parse_errors for e in episodes)
+    kinds: Counter[str] = Counter()
+    for episode in episodes:
+        kinds.update(episode.metrics.parse_error_kinds)
+    resolved = sum(e.outcome == "resolved" for e in episodes)
+    low, high = wilson(resolved, len(episodes))
+    tokens = sum(e.metrics.prompt_tokens + e.metrics.completion_tokens for e in episodes)
+    return Row(
+        round=r,
+        pool=pool,
+        source=source,
+        episodes=len(episodes),
+        resolved=resolved,
+        low=low,
+        high=high,
+        valid_action_rate=(steps - errors) / steps if steps else 0.0,
+        parse_errors=dict(kinds.most_common()),
+        mean_steps=steps / len(episodes) if episodes else 0.0,
+        loop_detections=sum(e.metrics.loop_detections for e in episodes),
+        tokens_per_episode=tokens / len(episodes) if episodes else 0.0,
+    )
+
+
+def rows(exp: Experiment) -> list[Row]:
+    found = []
+    for r in range(exp.config.rounds + 1):
+        for pool in POOLS:
+            run = exp.eval_dir(r, pool)
+            if not (run / "episodes.jsonl").is_file():
+                continue
+            by_source: dict[str, list[EpisodeRecord]] = {}
+            for episode in TraceStore(run).episodes():
+                by_source.setdefault(episode.suite, []).append(episode)
+            found += [row(r, pool, source, episodes) for source, episodes in sorted(by_source.items())]
+    return found
+
+
+def markdown(table: list[Row]) -> str:
+    lines = [
+        "| round | pool | source | episodes | resolved (95% CI) | valid actions | parse errors | mean steps "
+        "| loops | tokens/episode |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in table:
+        kinds = ", ".join(f"{kind} {count}" for kind, count in r.parse_errors.items()) or "-"
+        lines.append(
+            f"| {r.round} | {r.pool} | {r.source} | {r.episodes} | {r.resolved_rate:.0%} "
+            f"({r.low:.0%}-{r.high:.0%}) | {r.valid_action_rate:.0%} | {kinds} | {r.mean_steps:.1f} "
+            f"| {r.loop_detections} | {r.tokens_per_episode:.0f} |"
+        )
+    return "\n".join(lines)
+
+
+def plots(table: list[Row], folder: Path) -> list[Path]:
+    import matplotlib  # noqa: PLC0415 (an optional extra)
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    written = []
+    for metric, label in (("resolved_rate", "resolved rate"), ("valid_action_rate", "valid-action rate")):
+        figure, axes = plt.subplots(figsize=(6, 4))
+        for key in sorted({(r.pool, r.source) for r in table}):
+            points = sorted((r.round, getattr(r, metric)) for r in table if (r.pool, r.source) == key)
+            axes.plot([p[0] for p in points], [p[1] for p in points], marker="o", label=f"{key[0]}: {key[1]}")
+        axes.set_xlabel("round")
+        axes.set_ylabel(label)
+        axes.set_ylim(0, 1)
+        axes.legend()
+        path = folder / f"{metric}.png"
+        figure.savefig(path, dpi=100, bbox_inches="tight")
+        plt.close(figure)
+        written.append(path)
+    return written
+
+
+def write_report(exp: Experiment) -> tuple[str, list[Path]]:
+    """The table (also as EXP/report/report.md) and the plots beside it."""
+    table = rows(exp)
+    folder = exp.root / "report"
+    folder.mkdir(parents=True, exist_ok=True)
+    text = markdown(table)
+    (folder / "report.md").write_text(f"# {exp.config.name}\n\n{text}\n", encoding="utf-8")
+    return text, [folder / "report.md", *plots(table, folder)]
