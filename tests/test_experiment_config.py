@@ -41,5 +41,5 @@ def test_a_mistake_names_its_place(tmp_path: Path, change: tuple[str, str], mess
 
 
 def test_a_folder_without_a_config_says_so(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="has no experiment.toml"):
+    with pytest.raises(ConfigError, match=r"has no experiment\.toml"):
         load_experiment(tmp_path)
