@@ -90,14 +90,7 @@ def _extract(args: argparse.Namespace, argv: Sequence[str]) -> int:
 
     options = _options(args)
     if args.extract_command == "sft":
-        filters = SftFilters(
-            require_success=args.require_success,
-            require_valid_action=args.require_valid_action,
-            drop_tool_errors=args.drop_tool_errors,
-            drop_loops=args.drop_loops,
-            dedupe=args.dedupe,
-            max_steps_per_episode=args.max_steps_per_episode,
-        )
+        filters = SftFilters.taken_from(args)
         extraction = extract_sft(args.run_dirs, filters, options, args.format)
     else:
         sources = tuple(s.strip() for s in args.sources.split(",") if s.strip())

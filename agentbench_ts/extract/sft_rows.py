@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -40,6 +41,11 @@ class SftFilters:
     drop_loops: bool = False
     dedupe: bool = False
     max_steps_per_episode: int | None = None
+
+    @classmethod
+    def taken_from(cls, settings: object) -> SftFilters:
+        """The filters named alike on `settings` (parsed flags, an experiment's extract section)."""
+        return cls(**{f.name: getattr(settings, f.name) for f in dataclasses.fields(cls)})
 
 
 def _drop_reason(state: StepState, filters: SftFilters) -> str | None:

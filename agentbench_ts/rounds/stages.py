@@ -203,15 +203,7 @@ def extract_rows(exp: Experiment, runs: list[Path], target: Path) -> dict[str, J
     options = ExtractOptions(TaskSelection(SplitSpec((("train", 1.0),))), guard)
     exp.log(f"extract {settings.method} rows from {len(runs)} runs -> {target}")
     if settings.method == "sft":
-        filters = SftFilters(
-            require_success=settings.require_success,
-            require_valid_action=settings.require_valid_action,
-            drop_tool_errors=settings.drop_tool_errors,
-            drop_loops=settings.drop_loops,
-            dedupe=settings.dedupe,
-            max_steps_per_episode=settings.max_steps_per_episode,
-        )
-        extraction = extract_sft(runs, filters, options, settings.format)
+        extraction = extract_sft(runs, SftFilters.taken_from(settings), options, settings.format)
     else:
         extraction = extract_dpo(
             runs, DpoOptions(settings.dpo_sources, settings.max_pairs_per_state), options
