@@ -18,14 +18,26 @@ class RunSummary:
     loop_detections: int
     outcomes: dict[str, int] = field(default_factory=dict)
     parse_error_kinds: dict[str, int] = field(default_factory=dict)
+    harness_errors: int = 0
+    """Episodes the harness broke (outcome "error"): no verdict on the model, so outside the rate."""
+    tokens: int = 0
+
+    @property
+    def graded(self) -> int:
+        """Episodes with a verdict on the model: the resolved rate's denominator."""
+        return self.episodes - self.harness_errors
 
     @property
     def resolved_rate(self) -> float:
-        return self.resolved / self.episodes if self.episodes else 0.0
+        return self.resolved / self.graded if self.graded else 0.0
 
     @property
     def mean_steps(self) -> float:
         return self.steps / self.episodes if self.episodes else 0.0
+
+    @property
+    def valid_action_rate(self) -> float:
+        return (self.steps - self.parse_errors) / self.steps if self.steps else 0.0
 
 
 def summarize(records: Iterable[EpisodeRecord]) -> RunSummary:
@@ -40,7 +52,9 @@ def summarize(records: Iterable[EpisodeRecord]) -> RunSummary:
         steps=sum(r.metrics.steps for r in episodes),
         loop_detections=sum(r.metrics.loop_detections for r in episodes),
         outcomes=dict(Counter(r.outcome for r in episodes)),
-        parse_error_kinds=dict(kinds),
+        parse_error_kinds=dict(kinds.most_common()),
+        harness_errors=sum(r.outcome == "error" for r in episodes),
+        tokens=sum(r.metrics.prompt_tokens + r.metrics.completion_tokens for r in episodes),
     )
 
 
@@ -49,12 +63,14 @@ def format_summary(summary: RunSummary) -> str:
     kinds = ", ".join(f"{k} {v}" for k, v in sorted(summary.parse_error_kinds.items())) or "-"
     rows = [
         ("episodes", str(summary.episodes)),
-        ("resolved", f"{summary.resolved}/{summary.episodes} ({summary.resolved_rate:.1%})"),
+        ("resolved", f"{summary.resolved}/{summary.graded} ({summary.resolved_rate:.1%})"),
         ("parse errors", f"{summary.parse_errors} ({kinds})"),
         ("mean steps", f"{summary.mean_steps:.2f}"),
         ("loop detections", str(summary.loop_detections)),
         ("outcomes", outcomes),
     ]
+    if summary.harness_errors:
+        rows.insert(2, ("harness errors", f"{summary.harness_errors} (not in the resolved rate)"))
     width = max(len(name) for name, _ in rows)
     rule = "-" * (width + 2 + max(len(value) for _, value in rows))
     return "\n".join([rule, *(f"{name:<{width}}  {value}" for name, value in rows), rule])

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 from mixed_traces import DONE, ESCAPE, FIX, LIST, READ, WRONG, record_mixed_runs
 
-from agentbench_ts.errors import ExtractError
+from agentbench_ts.errors import ExtractError, ModelError
 from agentbench_ts.extract import (
     DpoOptions,
     ExtractOptions,
@@ -20,11 +21,16 @@ from agentbench_ts.extract import (
     extract_sft,
     load_runs,
 )
+from agentbench_ts.models.base import ChatMessage, Completion
+from agentbench_ts.models.scripted import ReplayModel
 from agentbench_ts.protocol.actions import canonical_json
 from agentbench_ts.protocol.parser import parse_action
+from agentbench_ts.runner import ModelConfig, RunConfig, run_tasks
 from agentbench_ts.sandbox.config import LocalSandboxConfig
 from agentbench_ts.sandbox.registry import sandbox_factory
 from agentbench_ts.traces.records import EpisodeRecord
+
+from conftest import make_js_task
 
 ALL_TRAIN = ExtractOptions(TaskSelection(SplitSpec((("train", 1.0), ("eval", 0.0)))))
 TOTAL_STEPS = 4 + 4 + 6 + 5 + 4 + 4
@@ -190,3 +196,29 @@ def test_an_inconsistent_trace_is_refused_with_its_location(runs: list[Path], tm
         extract_sft([broken])
     with pytest.raises(ExtractError, match="not a run directory"):
         extract_sft([tmp_path / "missing"])
+
+
+class _ServerDiesAfter(ReplayModel):
+    """Answers its replies, then fails as a client does when the server is gone."""
+
+    def complete(self, messages: Sequence[ChatMessage]) -> Completion:
+        if self._next >= len(self._replies):
+            raise ModelError("the model server at http://127.0.0.1:9/v1 is unreachable after 3 retries")
+        return super().complete(messages)
+
+
+def test_an_episode_the_harness_broke_gives_no_rows_and_is_counted(runs: list[Path], tmp_path: Path) -> None:
+    task = make_js_task(tmp_path / "task", "toy/a")
+    broken = tmp_path / "broken"
+    run_tasks(
+        RunConfig(out_dir=broken, model=ModelConfig(spec="scripted")),
+        tasks=[task],
+        make_model=lambda _: _ServerDiesAfter([LIST, READ], name="scripted"),
+        make_sandbox=sandbox_factory(LocalSandboxConfig(path_env=os.environ["PATH"])),
+    )
+    [episode] = load_runs([broken]).episodes
+    assert (episode.outcome, episode.stop_reason, episode.metrics.steps) == ("error", "model_error", 2)
+    extraction = extract_sft([*runs, broken], SftFilters(), ALL_TRAIN)
+    assert extraction.report.kept == 25 and extraction.report.dropped["harness_error"] == 2
+    pairs = extract_dpo([*runs, broken], options=ALL_TRAIN).report
+    assert pairs.dropped["harness_error"] == 2

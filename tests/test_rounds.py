@@ -187,7 +187,10 @@ def test_the_report_and_regenerated_datasets(
     capsys.readouterr()
     assert main(["round", "report", str(exp)]) == 0
     out = capsys.readouterr().out
-    assert "| round | pool | source |" in out and "| 1 | held-out | quixbugs-ts | 1 |" in out
+    assert (
+        "| round | pool | source | episodes | harness errors |" in out
+        and "| 1 | held-out | quixbugs-ts | 1 | 0 |" in out
+    )
     assert (exp / "report" / "report.md").is_file() and (
         exp / "report" / "valid_action_rate.png"
     ).stat().st_size > 1000
@@ -287,7 +290,7 @@ def test_the_loop_teaches_a_tiny_model_the_protocol_format(
     }  # type: ignore[union-attr,index]
     assert rates[0] <= 0.05 and rates[1] >= 0.40, rates
     assert main(["round", "report", str(exp)]) == 0
-    assert "| 1 | held-out | quixbugs-ts | 6 |" in capsys.readouterr().out
+    assert "| 1 | held-out | quixbugs-ts | 6 | 0 |" in capsys.readouterr().out
 
 
 def test_the_base_is_known_by_every_file_it_holds_hashed_once(tmp_path: Path) -> None:

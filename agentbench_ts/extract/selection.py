@@ -51,11 +51,15 @@ def read_task_ids(path: Path) -> set[str]:
 def selected_states(
     episodes: Iterable[EpisodeRecord], selection: TaskSelection, report: ExtractionReport
 ) -> Iterator[list[StepState]]:
-    """The states of each episode the selection keeps; every step is counted, excluded ones as such."""
+    """The states of each episode the selection keeps; every step is counted, excluded ones as such.
+    An episode the harness broke (outcome "error": a sandbox, an image, an unreachable model server)
+    says nothing about the model and never reaches training data."""
     for episode in episodes:
         states = episode_states(episode)
         report.candidates += len(states)
-        if selection.excludes(episode):
+        if episode.outcome == "error":
+            report.dropped["harness_error"] += len(states)
+        elif selection.excludes(episode):
             report.dropped["excluded_task"] += len(states)
         else:
             yield states

@@ -5,10 +5,10 @@ episode; as a Markdown table and PNG plots (matplotlib), written under EXP/repor
 from __future__ import annotations
 
 import math
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from agentbench_ts.report import RunSummary, summarize
 from agentbench_ts.rounds.experiment import POOLS, Experiment
 from agentbench_ts.traces.records import EpisodeRecord
 from agentbench_ts.traces.store import TraceStore
@@ -19,19 +19,9 @@ class Row:
     round: int
     pool: str
     source: str
-    episodes: int
-    resolved: int
+    summary: RunSummary
     low: float
     high: float
-    valid_action_rate: float
-    parse_errors: dict[str, int]
-    mean_steps: float
-    loop_detections: int
-    tokens_per_episode: float
-
-    @property
-    def resolved_rate(self) -> float:
-        return self.resolved / self.episodes if self.episodes else 0.0
 
 
 def wilson(successes: int, trials: int, z: float = 1.96) -> tuple[float, float]:
@@ -45,28 +35,8 @@ def wilson(successes: int, trials: int, z: float = 1.96) -> tuple[float, float]:
 
 
 def row(r: int, pool: str, source: str, episodes: list[EpisodeRecord]) -> Row:
-    steps = sum(e.metrics.steps for e in episodes)
-    errors = sum(e.metrics.parse_errors for e in episodes)
-    kinds: Counter[str] = Counter()
-    for episode in episodes:
-        kinds.update(episode.metrics.parse_error_kinds)
-    resolved = sum(e.outcome == "resolved" for e in episodes)
-    low, high = wilson(resolved, len(episodes))
-    tokens = sum(e.metrics.prompt_tokens + e.metrics.completion_tokens for e in episodes)
-    return Row(
-        round=r,
-        pool=pool,
-        source=source,
-        episodes=len(episodes),
-        resolved=resolved,
-        low=low,
-        high=high,
-        valid_action_rate=(steps - errors) / steps if steps else 0.0,
-        parse_errors=dict(kinds.most_common()),
-        mean_steps=steps / len(episodes) if episodes else 0.0,
-        loop_detections=sum(e.metrics.loop_detections for e in episodes),
-        tokens_per_episode=tokens / len(episodes) if episodes else 0.0,
-    )
+    summary = summarize(episodes)
+    return Row(r, pool, source, summary, *wilson(summary.resolved, summary.graded))
 
 
 def rows(exp: Experiment) -> list[Row]:
@@ -85,16 +55,19 @@ def rows(exp: Experiment) -> list[Row]:
 
 def markdown(table: list[Row]) -> str:
     lines = [
-        "| round | pool | source | episodes | resolved (95% CI) | valid actions | parse errors | mean steps "
-        "| loops | tokens/episode |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| round | pool | source | episodes | harness errors | resolved (95% CI) | valid actions "
+        "| parse errors | mean steps | loops | tokens/episode |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in table:
-        kinds = ", ".join(f"{kind} {count}" for kind, count in r.parse_errors.items()) or "-"
+        s = r.summary
+        kinds = ", ".join(f"{kind} {count}" for kind, count in s.parse_error_kinds.items()) or "-"
+        tokens = s.tokens / s.episodes if s.episodes else 0.0
         lines.append(
-            f"| {r.round} | {r.pool} | {r.source} | {r.episodes} | {r.resolved_rate:.0%} "
-            f"({r.low:.0%}-{r.high:.0%}) | {r.valid_action_rate:.0%} | {kinds} | {r.mean_steps:.1f} "
-            f"| {r.loop_detections} | {r.tokens_per_episode:.0f} |"
+            f"| {r.round} | {r.pool} | {r.source} | {s.episodes} | {s.harness_errors} "
+            f"| {s.resolved_rate:.0%} ({r.low:.0%}-{r.high:.0%}) | {s.valid_action_rate:.0%} | {kinds} "
+            f"| {s.mean_steps:.1f} "
+            f"| {s.loop_detections} | {tokens:.0f} |"
         )
     return "\n".join(lines)
 
@@ -109,7 +82,7 @@ def plots(table: list[Row], folder: Path) -> list[Path]:
     for metric, label in (("resolved_rate", "resolved rate"), ("valid_action_rate", "valid-action rate")):
         figure, axes = plt.subplots(figsize=(6, 4))
         for key in sorted({(r.pool, r.source) for r in table}):
-            points = sorted((r.round, getattr(r, metric)) for r in table if (r.pool, r.source) == key)
+            points = sorted((r.round, getattr(r.summary, metric)) for r in table if (r.pool, r.source) == key)
             axes.plot([p[0] for p in points], [p[1] for p in points], marker="o", label=f"{key[0]}: {key[1]}")
         axes.set_xlabel("round")
         axes.set_ylabel(label)

@@ -77,15 +77,16 @@ def _remove(*paths: Path) -> None:
 
 
 def metrics(run_dir: Path) -> dict[str, JsonValue]:
-    summary = summarize(TraceStore(run_dir).episodes())
-    valid = (summary.steps - summary.parse_errors) / summary.steps if summary.steps else 0.0
-    task_ids: list[JsonValue] = [str(t) for t in sorted({e.task_id for e in TraceStore(run_dir).episodes()})]
+    episodes = list(TraceStore(run_dir).episodes())
+    summary = summarize(episodes)
+    task_ids: list[JsonValue] = [str(t) for t in sorted({e.task_id for e in episodes})]
     return {
         "episodes": summary.episodes,
+        "harness_errors": summary.harness_errors,
         "resolved": summary.resolved,
         "steps": summary.steps,
         "parse_errors": summary.parse_errors,
-        "valid_action_rate": valid,
+        "valid_action_rate": summary.valid_action_rate,
         "task_ids": task_ids,
     }
 

@@ -7,6 +7,7 @@ process is cut off when the store is opened; that episode simply runs again.
 
 from __future__ import annotations
 
+import fcntl
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +20,7 @@ from agentbench_ts.traces.records import EpisodeRecord, RunInfo
 
 EPISODES_FILE = "episodes.jsonl"
 RUN_FILE = "run.json"
+LOCK_FILE = ".open.lock"
 
 
 class TraceStore:
@@ -29,20 +31,23 @@ class TraceStore:
         self._file = AppendOnlyJsonl(self.episodes_path)
 
     def open(self, info: RunInfo) -> RunInfo:
-        """Create the run, or check that `info` matches the run being resumed and return the stored one."""
-        if self.run_path.exists():
-            stored = self.run_info()
-            if stored.compatibility_key() != info.compatibility_key():
-                raise TraceStoreError(
-                    f"{self.run_dir} holds a run with another configuration; resume it with the same "
-                    "flags (or --from it), or use a new --out"
-                )
-            self._file.repair()
-            return stored
+        """Create the run, or check that `info` matches the run being resumed and return the stored one.
+        Processes opening one run directory at once (xdist workers) agree on one run.json."""
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        self._file.repair()
-        write_atomically(self.run_path, info.model_dump_json(indent=2) + "\n")
-        return info
+        with (self.run_dir / LOCK_FILE).open("a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if self.run_path.exists():
+                stored = self.run_info()
+                if stored.compatibility_key() != info.compatibility_key():
+                    raise TraceStoreError(
+                        f"{self.run_dir} holds a run with another configuration; resume it with the same "
+                        "flags (or --from it), or use a new --out"
+                    )
+                self._file.repair()
+                return stored
+            self._file.repair()
+            write_atomically(self.run_path, info.model_dump_json(indent=2) + "\n")
+            return info
 
     def run_info(self) -> RunInfo:
         try:

@@ -11,6 +11,7 @@ from typing import Any
 from transformers import TrainerCallback
 
 from agentbench_ts.agent.config import AgentConfig
+from agentbench_ts.report import summarize
 from agentbench_ts.runner.config import ModelConfig, RunConfig
 from agentbench_ts.runner.run import run_tasks
 from agentbench_ts.tasks.sources import TaskSourceSpec
@@ -35,11 +36,8 @@ def task_evaluator(selection: Selection, base: str, runs_dir: Path) -> Evaluate:
             agent=AgentConfig(max_steps=selection.max_steps, test_policy="never"),
             samples=selection.samples,
         )
-        episodes = run_tasks(config).episodes()
-        steps = sum(e.metrics.steps for e in episodes)
-        errors = sum(e.metrics.parse_errors for e in episodes)
-        resolved = sum(e.outcome == "resolved" for e in episodes) / max(len(episodes), 1)
-        return resolved, (steps - errors) / steps if steps else 0.0, len(episodes)
+        summary = summarize(run_tasks(config).episodes())
+        return summary.resolved_rate, summary.valid_action_rate, summary.episodes
 
     return evaluate
 
