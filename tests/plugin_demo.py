@@ -12,6 +12,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, JsonValue
 
+from agentbench_ts.errors import SandboxError
 from agentbench_ts.models.base import EpisodeSubject, ModelFactory
 from agentbench_ts.models.options import ModelOptions
 from agentbench_ts.models.scripted import ReplayModel, oracle_actions
@@ -124,3 +125,12 @@ def checkpoint_model(argument: str, options: ModelOptions) -> ModelFactory:
         return ReplayModel(replies, name=f"checkpoint:{name}")
 
     return build
+
+
+def broken_sandboxes(config: PluginSandboxConfig) -> Callable[[SandboxSpec], Sandbox]:
+    """A sandbox backend whose every start fails, as a dead Docker daemon's would."""
+
+    def start(spec: SandboxSpec) -> Sandbox:
+        raise SandboxError(f"the demo backend cannot start a sandbox for {spec.name}")
+
+    return start

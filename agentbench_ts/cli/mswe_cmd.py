@@ -10,14 +10,14 @@ from pathlib import Path
 
 from pydantic import JsonValue
 
-from agentbench_ts.cli.flags import (
+from agentbench_ts.cli.run_cmd import execute
+from agentbench_ts.runner.flags import (
     add_episode_flags,
     add_model_flags,
     add_sandbox_flags,
     run_config,
     source_context,
 )
-from agentbench_ts.cli.run_cmd import execute
 from agentbench_ts.tasks.sources import TaskSourceSpec
 
 

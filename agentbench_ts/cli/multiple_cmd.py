@@ -6,8 +6,8 @@ import argparse
 import os
 from pathlib import Path
 
-from agentbench_ts.cli.flags import stderr_line
 from agentbench_ts.runner.config import default_cache_dir
+from agentbench_ts.runner.flags import stderr_line
 from agentbench_ts.tasks.sources import SourceContext
 
 

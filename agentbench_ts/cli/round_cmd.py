@@ -24,9 +24,9 @@ def add_round_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser])
 
 
 def round_command(args: argparse.Namespace) -> int:
-    from agentbench_ts.cli.flags import stderr_line  # noqa: PLC0415
     from agentbench_ts.rounds.engine import advance, status  # noqa: PLC0415
     from agentbench_ts.rounds.experiment import Experiment  # noqa: PLC0415
+    from agentbench_ts.runner.flags import stderr_line  # noqa: PLC0415
 
     os.environ.setdefault("UNSLOTH_SKIP_TORCHVISION_CHECK", "1")  # the train stage may import Unsloth
     exp = Experiment.open(args.experiment, dict(os.environ), stderr_line)

@@ -8,7 +8,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from agentbench_ts.agent.config import AgentConfig
-from agentbench_ts.cli.flags import (
+from agentbench_ts.cli.progress import ProgressBar
+from agentbench_ts.errors import ConfigError
+from agentbench_ts.report import format_summary, summarize
+from agentbench_ts.runner.config import RunConfig
+from agentbench_ts.runner.flags import (
     add_episode_flags,
     add_model_flags,
     add_sandbox_flags,
@@ -18,10 +22,6 @@ from agentbench_ts.cli.flags import (
     stderr_line,
     task_specs,
 )
-from agentbench_ts.cli.progress import ProgressBar
-from agentbench_ts.errors import ConfigError
-from agentbench_ts.report import format_summary, summarize
-from agentbench_ts.runner.config import RunConfig
 from agentbench_ts.runner.regrade import recorded_config, regrade_run
 from agentbench_ts.runner.run import run_tasks
 from agentbench_ts.traces.records import EpisodeRecord

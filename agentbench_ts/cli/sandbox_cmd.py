@@ -23,8 +23,8 @@ def add_sandbox_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser
 
 def sandbox_command(args: argparse.Namespace) -> int:
     # The docker SDK is an optional extra: import it only when asked for.
-    from agentbench_ts.cli.flags import stderr_line  # noqa: PLC0415
     from agentbench_ts.runner.config import default_cache_dir  # noqa: PLC0415
+    from agentbench_ts.runner.flags import stderr_line  # noqa: PLC0415
     from agentbench_ts.sandbox.docker.bootstrap import BootstrapRecipe, build_base  # noqa: PLC0415
     from agentbench_ts.sandbox.docker.client import docker_client  # noqa: PLC0415
     from agentbench_ts.sandbox.docker.gc import collect_garbage  # noqa: PLC0415

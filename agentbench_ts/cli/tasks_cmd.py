@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from agentbench_ts.cli.flags import (
+from agentbench_ts.runner.flags import (
     add_sandbox_flags,
     add_task_flags,
     grader_options,

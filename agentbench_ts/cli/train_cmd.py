@@ -8,9 +8,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from agentbench_ts.cli.flags import sandbox_config, stderr_line
 from agentbench_ts.cli.serve_cmd import adapter_pair
 from agentbench_ts.errors import TrainError
+from agentbench_ts.runner.flags import sandbox_config, stderr_line
 
 
 def add_train_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -177,6 +177,15 @@ def source_context(args: argparse.Namespace) -> SourceContext:
     return SourceContext(Path.cwd(), default_cache_dir(), sandbox_config(args), stderr_line)
 
 
+def agent_config(args: argparse.Namespace) -> AgentConfig:
+    return AgentConfig(
+        max_steps=args.max_steps,
+        max_wall_s=args.max_wall_s,
+        test_policy=args.test_policy,
+        lenient_parsing=args.lenient,
+    )
+
+
 def run_config(
     args: argparse.Namespace,
     argv: Sequence[str],
@@ -187,19 +196,13 @@ def run_config(
         raise ConfigError("--model is required (e.g. --model oracle)")
     if args.out is None:
         raise ConfigError("--out is required: the run directory")
-    agent = AgentConfig(
-        max_steps=args.max_steps,
-        max_wall_s=args.max_wall_s,
-        test_policy=args.test_policy,
-        lenient_parsing=args.lenient,
-    )
     return RunConfig(
         out_dir=args.out,
         tasks=tuple(specs),
         only=tuple(args.task),
         model=ModelConfig(spec=args.model, options=model_options(args)),
         sandbox=sandbox_config(args),
-        agent=agent,
+        agent=agent_config(args),
         graders={**(graders or {}), **grader_options(args.grader_option)},
         samples=args.samples,
         seed=args.seed,

@@ -84,3 +84,13 @@ def validate_sources(
     tasks = load_sources(specs, context, only).tasks
     graders = graders_for(tasks, grader_options or {})
     return tasks, validate_tasks(tasks, sandbox_factory(context.sandbox), graders, concurrency)
+
+
+def gold_resolves(task: Task, make_sandbox: Callable[[SandboxSpec], Sandbox], grader: Grader) -> bool:
+    """Whether the gold fix, applied in a fresh sandbox, resolves the task this time."""
+    sandbox = make_sandbox(task.sandbox_spec())
+    try:
+        apply_gold(task, sandbox)
+        return grader(task, sandbox).resolved
+    finally:
+        sandbox.close()
