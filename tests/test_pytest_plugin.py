@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -139,8 +140,13 @@ def test_a_killed_pytest_run_resumes_with_the_remaining_items_only(local_env: py
         sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-n", "2",
         "--agentbench-tasks", quix_spec(), "--agentbench-model", "oracle", "--agentbench-out", str(out),
     ]  # fmt: skip
+    mark = uuid.uuid4().hex
     controller = subprocess.Popen(
-        args, cwd=local_env.path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        args,
+        cwd=local_env.path,
+        env={**os.environ, "AGENTBENCH_KILL_TEST": mark},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     episodes = out / "episodes.jsonl"
     deadline = time.monotonic() + 300
@@ -151,7 +157,7 @@ def test_a_killed_pytest_run_resumes_with_the_remaining_items_only(local_env: py
         time.sleep(0.02)
     controller.wait(timeout=60)
     assert controller.returncode == -signal.SIGKILL, "the run ended before it could be killed"
-    _workers_exit(controller.pid)
+    _workers_exit(mark)
     before = len(list(TraceStore(out).episodes()))
     total = len([p for p in QUIXBUGS.iterdir() if (p / "task.json").is_file()])
     assert 3 <= before < total
@@ -163,17 +169,22 @@ def test_a_killed_pytest_run_resumes_with_the_remaining_items_only(local_env: py
     assert len(keys) == len(set(keys)) == total
 
 
-def _workers_exit(group: int) -> None:
-    """The killed controller's xdist workers notice they are orphaned and exit (see orphans.py)."""
+def _workers_exit(mark: str) -> None:
+    """The killed controller's xdist workers (found by a variable of their environment) notice they
+    are orphaned and exit (see orphans.py)."""
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
-        try:
-            os.killpg(group, 0)
-        except ProcessLookupError:
+        if not [proc for proc in Path("/proc").glob("[0-9]*") if mark.encode() in _environ(proc)]:
             return
         time.sleep(0.1)
-    os.killpg(group, signal.SIGKILL)
     raise AssertionError("pytest workers still ran 90 s after their controller was killed")
+
+
+def _environ(proc: Path) -> bytes:
+    try:
+        return (proc / "environ").read_bytes()
+    except OSError:
+        return b""
 
 
 def _free_port() -> int:

@@ -64,16 +64,20 @@ class TaskItem(pytest.Item):
 
         run = self.run
         make_model, make_sandbox = run.factories()
-        record = run_one(
-            run.info,
-            self.task,
-            sample_index,
-            make_model=make_model,
-            make_sandbox=make_sandbox,
-            grader=run.graders[self.task.grader],
-            agent=run.config.agent,
-            cancel=run.cancel,
-        )
+        run.busy.set()
+        try:
+            record = run_one(
+                run.info,
+                self.task,
+                sample_index,
+                make_model=make_model,
+                make_sandbox=make_sandbox,
+                grader=run.graders[self.task.grader],
+                agent=run.config.agent,
+                cancel=run.cancel,
+            )
+        finally:
+            run.busy.clear()
         exit_if_cancelled(run.cancel)
         run.store.append(record)
         return record

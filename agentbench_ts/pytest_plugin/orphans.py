@@ -13,14 +13,18 @@ GRACE_S = 60.0
 """How long an episode in flight may take to reach its next step before the worker exits anyway."""
 
 
-def exit_when_orphaned(cancel: threading.Event, poll_s: float = 0.5) -> None:
+def exit_when_orphaned(cancel: threading.Event, busy: threading.Event, poll_s: float = 0.5) -> None:
+    """Watch the parent; once it is gone, cancel the episode in flight (`busy`) and exit when it has
+    stopped, at the latest after GRACE_S."""
     parent = os.getppid()
 
     def watch() -> None:
         while os.getppid() == parent:
             time.sleep(poll_s)
         cancel.set()
-        time.sleep(GRACE_S)
+        deadline = time.monotonic() + GRACE_S
+        while busy.is_set() and time.monotonic() < deadline:
+            time.sleep(0.1)
         os._exit(1)
 
     threading.Thread(target=watch, name="agentbench-orphan-watch", daemon=True).start()

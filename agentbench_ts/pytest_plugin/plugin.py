@@ -55,7 +55,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if _is_worker(config):
         from agentbench_ts.pytest_plugin.orphans import exit_when_orphaned  # noqa: PLC0415
 
-        exit_when_orphaned(run.cancel)
+        exit_when_orphaned(run.cancel, run.busy)
     else:
         config.pluginmanager.register(RunReporter(run), "agentbench-run-reporter")
     for name, what in _markers(run).items():

@@ -36,6 +36,8 @@ class TaskRun:
     gold: GoldChecks
     cancel: threading.Event = field(default_factory=threading.Event)
     """Set when the episode in flight must stop (a worker whose controller is gone)."""
+    busy: threading.Event = field(default_factory=threading.Event)
+    """Set while an episode runs."""
     _factories: tuple[ModelFactory, SandboxFactory] | None = None
     _recorded: dict[tuple[str, int], list[EpisodeRecord]] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
