@@ -11,8 +11,8 @@ import pytest
 from mswe_fixture import CALC, ORG, make_repository, parse_node_spec, pull_request, register
 
 from agentbench_ts.errors import TaskDataError
-from agentbench_ts.mswe.docker_run import BuildOptions
 from agentbench_ts.mswe.harness import HarnessConfig, evaluate_patch, record_from_runs
+from agentbench_ts.mswe.images import BuildOptions
 from agentbench_ts.mswe.instances import load_instances
 from agentbench_ts.mswe.official import final_report, prediction
 from agentbench_ts.sandbox.config import DockerLimits
@@ -27,7 +27,7 @@ def parts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 def harness(task_images, parts: dict[str, Any]) -> HarnessConfig:  # type: ignore[no-untyped-def]
     register(task_images.base())
     return HarnessConfig(
-        BuildOptions(network=False, mirrors={f"{ORG}/{CALC.repo}": parts["mirror"]}),
+        BuildOptions(mirrors={f"{ORG}/{CALC.repo}": parts["mirror"]}),
         DockerLimits(cpus=2, memory_bytes=1 << 30),
         timeout_s=300,
     )

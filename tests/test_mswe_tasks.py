@@ -4,14 +4,18 @@ problem statement, and the gold files the oracle writes."""
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from mswe_fixture import ORG
 
 from agentbench_ts.errors import TaskDataError
 from agentbench_ts.mswe.harness import create_instance
-from agentbench_ts.mswe.tasks import problem_statement, repo_dir_in_image, write_gold
+from agentbench_ts.mswe.images import repo_dir_in_image
+from agentbench_ts.mswe.tasks import problem_statement, write_gold
 
 from conftest import write_tree
 
@@ -59,38 +63,55 @@ def test_gold_is_the_patch_applied_to_the_start_state(tmp_path: Path) -> None:
 
 class _RegistryDouble:
     """Stands in for the docker SDK's image API where no registry can be reached (here): it records
-    pulls and builds; a pull succeeds or fails as told."""
+    pulls and builds; a pull succeeds or fails as told. The base image is there, as if loaded."""
+
+    BASE = "agentbench-offline-base:test"
 
     def __init__(self, pull_works: bool) -> None:
         self.pull_works, self.pulled, self.built = pull_works, list[str](), list[str]()
-        self.images = self
+        self.images = self.api = self.networks = self
+        self.labels: dict[str, dict[str, str]] = {self.BASE: {}}
 
     def pull(self, name: str) -> None:
         self.pulled.append(name)
         if not self.pull_works:
             raise ConnectionError("no registry")
 
-    def get(self, name: str) -> None:
+    def get(self, name: str) -> Any:
         from docker.errors import ImageNotFound
 
-        raise ImageNotFound(name)
+        if name not in self.labels:
+            raise ImageNotFound(name)
+        return SimpleNamespace(labels=self.labels[name])
 
-    def build(self, *, tag: str, network_mode: str, **kwargs: object) -> None:
+    def list(self) -> list[Any]:
+        return [SimpleNamespace(name="host"), SimpleNamespace(name="none")]
+
+    def build(
+        self, *, tag: str, network_mode: str, labels: dict[str, str], **kwargs: object
+    ) -> Iterator[Any]:
         self.built.append(f"{tag} network={network_mode}")
+        self.labels[tag] = labels
+        yield {"stream": "built\n"}
 
 
 @pytest.mark.parametrize("pull_works", [True, False])
 def test_pull_tries_the_official_image_first_then_builds(pull_works: bool, tmp_path: Path) -> None:
     from mswe_fixture import CALC, make_repository, pull_request, register
 
-    from agentbench_ts.mswe.docker_run import BuildOptions, ensure_instance_image
+    from agentbench_ts.mswe.images import BuildOptions, ensure_instance_image
+    from agentbench_ts.sandbox.docker.trust import BuildTrust
 
-    register("agentbench-offline-base:test", CALC)
+    register(_RegistryDouble.BASE, CALC)
     instance = create_instance(pull_request(make_repository(tmp_path, CALC)))
     client = _RegistryDouble(pull_works)
-    name = ensure_instance_image(client, instance, BuildOptions(network=True, pull=True))
+    name = ensure_instance_image(
+        client, instance, BuildOptions(network="auto", pull=True, trust=BuildTrust())
+    )
     assert client.pulled == [name] and name == instance.name()
-    assert client.built == ([] if pull_works else [f"{name} network=default"])
+    assert client.built == (
+        [] if pull_works else [f"{name} network=host"]
+    )  # no bridge: auto is the host's network
     offline = _RegistryDouble(pull_works=True)
     ensure_instance_image(offline, instance, BuildOptions(pull=True))  # no network: never pulls
     assert offline.pulled == [] and offline.built == [f"{name} network=none"]

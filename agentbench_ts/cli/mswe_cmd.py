@@ -43,13 +43,26 @@ def add_mswe_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
         command.add_argument("instances", type=Path, help="jsonl of Multi-SWE-bench instance records")
         command.add_argument("--javascript", action="store_true", help="also JavaScript instances")
         command.add_argument("--mirror", action="append", default=[], metavar="ORG/REPO=PATH")
-        command.add_argument("--network", action="store_true", help="allow the network while building images")
+        command.add_argument(
+            "--build-network",
+            choices=["none", "host", "default", "auto"],
+            default="none",
+            help="what image builds reach (auto: the daemon's bridge where it has one, else the host's)",
+        )
+        command.add_argument("--network", action="store_true", help="the same as --build-network auto")
         command.add_argument("--pull", action="store_true", help="try the official prebuilt images first")
+        command.add_argument(
+            "--bases",
+            choices=["auto", "official", "stand-in"],
+            default="auto",
+            help="official base images, or local stand-ins where docker lacks them (auto)",
+        )
         command.add_argument("--timeout", type=float, default=1800.0, help="seconds per script run")
         command.add_argument("--cpus", type=float, default=4.0, help="cpus of each script's container")
         command.add_argument("--memory-gb", type=float, default=8.0, help="memory of each script's container")
     for command in (validate, evaluate):
-        command.set_defaults(sandbox="docker", node_image=None, rebuild=False, sandbox_option=[])
+        command.add_argument("--rebuild", action="store_true", help="rebuild the instance images")
+        command.set_defaults(sandbox="docker", node_image=None, sandbox_option=[])
         command.set_defaults(sandbox_cpus=2.0, sandbox_memory_gb=2.0)
     add_sandbox_flags(run, default="docker")
 
@@ -59,10 +72,15 @@ def _source_options(args: argparse.Namespace) -> dict[str, JsonValue]:
     options: dict[str, JsonValue] = {"languages": languages}
     if args.mirror:
         options["mirror"] = [str(entry) for entry in args.mirror]
-    if args.network:
-        options["network"] = True
+    network = "auto" if args.network else args.build_network
+    if network != "none":
+        options["network"] = network
     if args.pull:
         options["pull"] = True
+    if args.rebuild:
+        options["rebuild"] = True
+    if args.bases != "auto":
+        options["bases"] = args.bases
     return options
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from agentbench_ts.mswe.docker_run import BuildOptions, ensure_instance_image, run_script
+from agentbench_ts.mswe.docker_run import run_script
+from agentbench_ts.mswe.images import BuildOptions, ensure_instance_image
 from agentbench_ts.mswe.official import Judgement, judge
 from agentbench_ts.plumbing.process import CommandResult
 from agentbench_ts.sandbox.config import DockerLimits

@@ -1,27 +1,32 @@
 """`mswe:INSTANCES.jsonl`: Multi-SWE-bench instances as tasks of any run (Docker only).
 
 Options: `languages=typescript,javascript` (default typescript), `mirror=ORG/REPO=PATH` (repeatable:
-a local checkout replaces cloning), `network` (the image builds may use it), `pull` (official
-prebuilt images first), `rebuild`, `gold=false` (no gold files: for grading patches, not the oracle).
+a local mirror replaces cloning), `network` (the image builds may use it: `auto`, or
+`network=none|host|default|auto`), `pull` (official prebuilt images first), `rebuild`,
+`bases=auto|official|stand-in` (official bases, or local stand-ins where docker lacks them),
+`gold=false` (no gold files: for grading patches, not the oracle).
 Instances that cannot be prepared (an image that does not build, a gold patch that does not apply)
 are skipped and reported; the run writes predictions.jsonl and final_report.json as the official
 harness does."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, JsonValue, field_validator
 
-from agentbench_ts.errors import ConfigError
-from agentbench_ts.mswe.docker_run import BuildOptions
+from agentbench_ts.errors import ConfigError, SandboxError
+from agentbench_ts.mswe.images import BuildOptions
 from agentbench_ts.mswe.instances import LANGUAGES, load_instances
 from agentbench_ts.mswe.results import write_results
 from agentbench_ts.mswe.tasks import SUITE, prepare_tasks, task_id
 from agentbench_ts.registry import CommaList, parse_options
 from agentbench_ts.sandbox.config import DockerSandboxConfig
+from agentbench_ts.sandbox.docker.bootstrap import BootstrapRecipe
+from agentbench_ts.sandbox.docker.images import BuildNetwork
 from agentbench_ts.tasks.sources import LoadedTasks, RecordedEpisode, SourceContext
 
 JAVASCRIPT_HINT = " (JavaScript ones too: --javascript, or languages=typescript,javascript in a spec)"
@@ -33,8 +38,10 @@ class MsweOptions(BaseModel):
     languages: CommaList = ("typescript",)
     mirror: CommaList = ()
     """ORG/REPO=PATH of local checkouts that replace `git clone`."""
-    network: bool = False
+    network: bool | BuildNetwork = False
+    """True means `auto`."""
     pull: bool = False
+    bases: Literal["auto", "official", "stand-in"] = "auto"
     rebuild: bool = False
     gold: bool = True
 
@@ -52,7 +59,23 @@ class MsweOptions(BaseModel):
             if not sep or "/" not in name or not path:
                 raise ConfigError(f"mswe option mirror={entry!r}: write ORG/REPO=PATH")
             mirrors[name] = context.path(path)
-        return BuildOptions(network=self.network, mirrors=mirrors, pull=self.pull, rebuild=self.rebuild)
+        network: BuildNetwork = (
+            "auto" if self.network is True else "none" if self.network is False else self.network
+        )
+        sandbox = context.sandbox
+        offline_base = None
+        if isinstance(sandbox, DockerSandboxConfig):
+            with contextlib.suppress(SandboxError):
+                offline_base = BootstrapRecipe.load(sandbox.images.recipes / "base" / "bootstrap.json").tag()
+        return BuildOptions(
+            network=network,
+            mirrors=mirrors,
+            pull=self.pull,
+            rebuild=self.rebuild,
+            bases=self.bases,
+            offline_base=offline_base,
+            cache_dir=context.cache_dir,
+        )
 
 
 class MsweSource:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import shutil
 import tempfile
 import uuid
@@ -16,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from agentbench_ts.errors import SandboxError, TaskDataError
-from agentbench_ts.mswe.docker_run import BuildOptions, ensure_instance_image, image_chain
 from agentbench_ts.mswe.harness import create_instance
+from agentbench_ts.mswe.images import BuildOptions, ensure_instance_image, repo_dir_in_image
 from agentbench_ts.plumbing.git import git, git_bytes
 from agentbench_ts.sandbox.base import BASE_REF
 from agentbench_ts.sandbox.docker.workspace import WorkspaceCopies
@@ -25,7 +24,6 @@ from agentbench_ts.tasks.task import Task
 
 SUITE = "mswe"
 GRADER = "mswe"
-_CHECKOUT = re.compile(r"^(?:RUN git clone\s+(?:-\S+\s+)*\S+|COPY\s+\S+)\s+(/\S+)\s*$", re.MULTILINE)
 
 
 def task_id(record: Any, suite: str = SUITE) -> str:
@@ -42,17 +40,6 @@ def problem_statement(record: Any) -> str:
         if issue.body and issue.body.strip():
             parts.append(issue.body.strip())
     return "\n".join(parts)
-
-
-def repo_dir_in_image(instance: Any) -> str:
-    """Where the instance's images put the repository: the target of their `git clone` (or of the
-    COPY that replaces it) named after the repository, else /home/<repo> as every official one does."""
-    repo = instance.pr.repo
-    for image in image_chain(instance):
-        for target in _CHECKOUT.findall(image.dockerfile()):
-            if target.rstrip("/").rsplit("/", 1)[-1] == repo:
-                return str(target.rstrip("/"))
-    return f"/home/{repo}"
 
 
 def _git(repo: Path, *argv: str, env: dict[str, str] | None = None, data: str | None = None) -> str:

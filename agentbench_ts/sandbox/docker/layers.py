@@ -37,7 +37,7 @@ class TaskImages:
                 "agentbench/base-registry",
                 _dockerfile(self.config, "base"),
                 build_args={"NODE_IMAGE": self.config.node_image},
-                network=True,
+                network="auto",
             )
             ref = ensure_image(self.client, recipe, rebuild=self.config.rebuild)
         else:
