@@ -35,7 +35,7 @@ def harness(task_images, parts: dict[str, Any]) -> HarnessConfig:  # type: ignor
 
 @pytest.fixture(scope="module")
 def record(docker_client, harness: HarnessConfig, parts: dict[str, Any]) -> Any:  # type: ignore[no-untyped-def]
-    made = record_from_runs(docker_client, pull_request(parts), harness)
+    made = record_from_runs(docker_client, pull_request(parts), harness).record
     return made
 
 

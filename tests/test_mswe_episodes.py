@@ -45,7 +45,7 @@ def instance(request, task_images, docker_client, workspace_copies, tmp_path_fac
     harness = HarnessConfig(
         BuildOptions(mirrors={spec.name: parts["mirror"]}), DockerLimits(cpus=2, memory_bytes=1 << 30), 300
     )
-    record = record_from_runs(docker_client, pull_request(parts), harness)
+    record = record_from_runs(docker_client, pull_request(parts), harness).record
     [task] = instance_tasks(docker_client, [record], harness.build, workspace_copies)
     return {"spec": spec, "parts": parts, "harness": harness, "record": record, "task": task}
 

@@ -49,8 +49,10 @@ def validate_instances(
     grading: MsweGraderOptions,
     context: SourceContext,
     on_instance: Callable[[InstanceVerdict], None] = lambda _: None,
+    runs: int = 1,
 ) -> Evaluation:
-    """Each instance's gold patch resolves it and an empty patch does not (images built as needed)."""
+    """Each instance's gold patch resolves it and an empty patch does not (images built as needed).
+    With runs > 1 both are run that often; tests whose verdict differs are named flaky and left out."""
     records = load_instances(context.path(str(instances)), options.languages)
     if not records:
         hint = "" if "javascript" in options.languages else JAVASCRIPT_HINT
@@ -59,11 +61,13 @@ def validate_instances(
     client = docker_client()
     verdicts = []
     for record in records:
-        gold = evaluate_patch(client, record, record.fix_patch, harness)
-        empty = evaluate_patch(client, record, "", harness)
+        gold = evaluate_patch(client, record, record.fix_patch, harness, runs)
+        empty = evaluate_patch(client, record, "", harness, runs)
         reason = "" if gold.resolved else f"the gold patch fails: {gold.reason}"
         if gold.resolved and empty.resolved:
             reason = "an empty patch resolves it too"
+        if flaky := sorted(gold.flaky | empty.flaky):
+            reason += f"{'; ' if reason else ''}flaky (left out): {', '.join(flaky[:10])}"
         verdict = InstanceVerdict(str(record.id), gold.resolved and not empty.resolved, reason)
         on_instance(verdict)
         verdicts.append(verdict)
@@ -125,10 +129,14 @@ def evaluate_predictions(
             official = Report.from_json(json.dumps(report.harness_report))
             judgements.append(Judgement(str(record.id), official, report.resolved, report.summary))
             name = f"{record.org}__{record.repo}-{record.number}.json"
-            (out_dir / "reports" / name).write_text(official.json(), encoding="utf-8")
+            written = json.loads(official.json())
+            if substitution := source.substitutions.get(str(record.id)):
+                written["metadata"] = {"base_substitution": substitution}
+            (out_dir / "reports" / name).write_text(json.dumps(written, ensure_ascii=False), encoding="utf-8")
         verdict = InstanceVerdict(str(record.id), report.resolved, "" if report.resolved else report.summary)
         on_instance(verdict)
         verdicts.append(verdict)
     path = out_dir / "final_report.json"
-    path.write_text(final_report(judgements, empty, errors) + "\n", encoding="utf-8")
+    metadata = {"base_substitutions": source.substitutions} if source.substitutions else None
+    path.write_text(final_report(judgements, empty, errors, metadata) + "\n", encoding="utf-8")
     return Evaluation(verdicts, path)

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agentbench_ts.mswe.docker_run import run_script
+from agentbench_ts.mswe.flaky import varying, without
 from agentbench_ts.mswe.images import BuildOptions, ensure_instance_image
 from agentbench_ts.mswe.official import Judgement, judge
 from agentbench_ts.plumbing.process import CommandResult
@@ -60,30 +61,66 @@ def fix_run(
     return judge(instance, record, run.output), run
 
 
-def evaluate_patch(client: Any, record: Any, fix_patch: str, config: HarnessConfig) -> Judgement:
-    """Resolved iff the instance's fix-run with this patch meets the official rule (image built first)."""
-    image = ensure_instance_image(client, create_instance(record), config.build)
-    return fix_run(client, image, record, fix_patch, limits=config.limits, timeout_s=config.timeout_s)[0]
+def evaluate_patch(
+    client: Any, record: Any, fix_patch: str, config: HarnessConfig, runs: int = 1
+) -> Judgement:
+    """Resolved iff the instance's fix-run with this patch meets the official rule (image built first).
+    With runs > 1 the fix-run is repeated; tests whose verdict differs are flaky and left out."""
+    instance = create_instance(record)
+    image = ensure_instance_image(client, instance, config.build)
+    results = [
+        instance.parse_log(
+            run_in_image(
+                client,
+                image,
+                instance,
+                instance.fix_patch_run(),
+                fix_patch=fix_patch,
+                limits=config.limits,
+                timeout_s=config.timeout_s,
+            ).output
+        )
+        for _ in range(max(1, runs))
+    ]
+    return judge(instance, record, results[0], frozenset(varying(results)))
 
 
-def record_from_runs(client: Any, pr: Any, config: HarnessConfig) -> Any:
-    """A dataset record made the Multi-SWE-bench way: run, test-run and fix-run logs -> Report -> Dataset."""
+@dataclass(frozen=True)
+class MadeRecord:
+    record: Any
+    """The dataset record (`multi_swe_bench.harness.dataset.Dataset`), flaky tests left out."""
+    flaky: dict[str, list[str]]
+    """run, test or fix -> tests whose verdict differed between that script's repeated runs."""
+    elapsed_s: dict[str, float]
+    """Seconds of each script's first run."""
+
+
+def record_from_runs(client: Any, pr: Any, config: HarnessConfig, runs: int = 1) -> MadeRecord:
+    """A dataset record made the Multi-SWE-bench way: run, test-run and fix-run logs -> Report -> Dataset.
+    Each script runs `runs` times; a test whose verdict differs between them is flaky and left out of
+    every stage's result (so of f2p, p2p, s2p and n2p)."""
     from multi_swe_bench.harness.dataset import Dataset  # noqa: PLC0415
     from multi_swe_bench.harness.report import generate_report  # noqa: PLC0415
 
     instance = create_instance(pr)
     image = ensure_instance_image(client, instance, config.build)
-    commands = (instance.run(), instance.test_patch_run(), instance.fix_patch_run())
-    runs = [
-        run_in_image(
-            client,
-            image,
-            instance,
-            command,
-            fix_patch=pr.fix_patch,
-            limits=config.limits,
-            timeout_s=config.timeout_s,
-        )
-        for command in commands
-    ]
-    return Dataset.build(pr, generate_report(instance, *(run.output for run in runs)))
+    stages = {"run": instance.run(), "test": instance.test_patch_run(), "fix": instance.fix_patch_run()}
+    results, flaky, elapsed = {}, {}, {}
+    for stage, command in stages.items():
+        done = [
+            run_in_image(
+                client,
+                image,
+                instance,
+                command,
+                fix_patch=pr.fix_patch,
+                limits=config.limits,
+                timeout_s=config.timeout_s,
+            )
+            for _ in range(max(1, runs))
+        ]
+        parsed = [instance.parse_log(run.output) for run in done]
+        results[stage], flaky[stage], elapsed[stage] = parsed, sorted(varying(parsed)), done[0].elapsed_s
+    every_flaky = {name for names in flaky.values() for name in names}
+    report = generate_report(instance, *(without(results[stage][0], every_flaky) for stage in stages))
+    return MadeRecord(Dataset.build(pr, report), {k: v for k, v in flaky.items() if v}, elapsed)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -264,3 +264,18 @@ def ensure_instance_image(client: Any, instance: Any, options: BuildOptions) -> 
         if fresh and image is chain[-1] and build_installs(chain):
             check_installed(client, recipe.ref or name, repo_dir_in_image(instance), str(log))
     return name
+
+
+def base_substitutions(client: Any, records: Sequence[Any]) -> dict[str, str]:
+    """Instance id -> the base substitution its image was built with (where one was made)."""
+    from docker.errors import ImageNotFound  # noqa: PLC0415
+
+    from agentbench_ts.mswe.harness import create_instance  # noqa: PLC0415 (harness builds on this module)
+
+    found = {}
+    for record in records:
+        with contextlib.suppress(ImageNotFound):
+            label = client.images.get(str(create_instance(record).name())).labels.get(SUBSTITUTION_LABEL)
+            if label:
+                found[str(record.id)] = str(label)
+    return found

@@ -5,7 +5,7 @@ p2p, f2p, s2p and n2p test of the instance is again p2p, f2p, s2p and n2p."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,26 +18,40 @@ class Judgement:
     report: Any
     resolved: bool
     reason: str
+    flaky: frozenset[str] = frozenset()
+    """Tests whose verdict differed between repeated runs: left out of the judgement."""
 
 
-def judge(instance: Any, record: Any, fix_log: str) -> Judgement:
+def judge(instance: Any, record: Any, fix_result: Any, flaky: frozenset[str] = frozenset()) -> Judgement:
+    """The official rule on a fix-run's log (or parsed TestResult); `flaky` tests are left out."""
     from multi_swe_bench.harness.report import generate_report  # noqa: PLC0415 (an optional extra)
 
-    report = generate_report(instance, record.run_result, record.test_patch_result, fix_log)
+    from agentbench_ts.mswe.flaky import without  # noqa: PLC0415
+
+    if flaky:
+        fix_result = without(
+            instance.parse_log(fix_result) if isinstance(fix_result, str) else fix_result, flaky
+        )
+    report = generate_report(instance, record.run_result, record.test_patch_result, fix_result)
     if not report.valid:
-        return Judgement(record.id, report, False, report.error_msg or "invalid report")
+        return Judgement(record.id, report, False, report.error_msg or "invalid report", flaky)
     for kind in TEST_KINDS:
-        missing = [
-            name for name in getattr(record, f"{kind}_tests") if name not in getattr(report, f"{kind}_tests")
-        ]
+        expected = [name for name in getattr(record, f"{kind}_tests") if name not in flaky]
+        missing = [name for name in expected if name not in getattr(report, f"{kind}_tests")]
         if missing:
-            return Judgement(record.id, report, False, f"{kind} tests not reproduced: {missing[:5]}")
-    return Judgement(record.id, report, True, "")
+            return Judgement(record.id, report, False, f"{kind} tests not reproduced: {missing[:5]}", flaky)
+    return Judgement(record.id, report, True, "", flaky)
 
 
-def final_report(judgements: Sequence[Judgement], empty_patch_ids: list[str], error_ids: list[str]) -> str:
+def final_report(
+    judgements: Sequence[Judgement],
+    empty_patch_ids: list[str],
+    error_ids: list[str],
+    metadata: Mapping[str, Any] | None = None,
+) -> str:
     """`final_report.json` in the official harness's FinalReport form. An empty patch is submitted,
-    completed and unresolved whether or not it was run; an error is submitted and incomplete."""
+    completed and unresolved whether or not it was run; an error is submitted and incomplete.
+    `metadata` (how the images were made, e.g. base stand-ins) is added under its own key."""
     from multi_swe_bench.harness.report import FinalReport  # noqa: PLC0415
 
     judged = {j.instance_id for j in judgements}
@@ -63,7 +77,10 @@ def final_report(judgements: Sequence[Judgement], empty_patch_ids: list[str], er
         empty_patch_ids=sorted(set(empty_patch_ids)),
         error_ids=errors,
     )
-    return json.dumps(report.dict(), indent=4, ensure_ascii=False)
+    written = report.dict()
+    if metadata:
+        written["metadata"] = dict(metadata)
+    return json.dumps(written, indent=4, ensure_ascii=False)
 
 
 def prediction(record: Any, fix_patch: str) -> str:

@@ -5,7 +5,7 @@ the official Report each episode's grading stored, so nothing is run again)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,12 +28,16 @@ def write_results(
     episodes: Iterable[RecordedEpisode],
     records: Sequence[Any],
     out_dir: Path,
+    *,
     suite: str = SUITE,
     unprepared: Sequence[str] = (),
+    substitutions: Mapping[str, str] | None = None,
 ) -> list[Path]:
     """predictions[-sample<k>].jsonl and final_report[-sample<k>].json for each sample k of the run
     (no suffix for sample 0). An episode without a graded patch is an error unless its patch is empty;
-    `unprepared` instances (no episode: their image or gold failed) are errors of sample 0."""
+    `unprepared` instances (no episode: their image or gold failed) are errors of sample 0.
+    `substitutions` (instance id -> the base stand-in its image was built on) go into the metadata."""
+    metadata = {"base_substitutions": dict(substitutions)} if substitutions else None
     by_task = {task_id(record, suite): record for record in records}
     samples: dict[int, list[tuple[Any, RecordedEpisode]]] = {0: []} if unprepared else {}
     for episode in episodes:
@@ -56,6 +60,6 @@ def write_results(
         predictions = out_dir / f"predictions{suffix}.jsonl"
         predictions.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
         report = out_dir / f"final_report{suffix}.json"
-        report.write_text(final_report(judgements, empty, errors) + "\n", encoding="utf-8")
+        report.write_text(final_report(judgements, empty, errors, metadata) + "\n", encoding="utf-8")
         written += [predictions, report]
     return written

@@ -19,7 +19,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, JsonValue, field_validator
 
 from agentbench_ts.errors import ConfigError, SandboxError
-from agentbench_ts.mswe.images import BuildOptions
+from agentbench_ts.mswe.images import BuildOptions, base_substitutions
 from agentbench_ts.mswe.instances import LANGUAGES, load_instances
 from agentbench_ts.mswe.results import write_results
 from agentbench_ts.mswe.tasks import SUITE, prepare_tasks, task_id
@@ -84,6 +84,7 @@ class MsweSource:
             raise ConfigError("Multi-SWE-bench instances run in instance images: use the docker sandbox")
         self.path, self.options, self._context = path, options, context
         self.records: list[Any] = []
+        self.substitutions: dict[str, str] = {}
 
     def load(self) -> LoadedTasks:
         from agentbench_ts.sandbox.docker.client import docker_client  # noqa: PLC0415
@@ -100,6 +101,7 @@ class MsweSource:
         tasks, skipped = prepare_tasks(
             client, self.records, self.options.build(self._context), workspaces, gold=self.options.gold
         )
+        self.substitutions = base_substitutions(client, self.records)
         return LoadedTasks(tasks, skipped)
 
     def write_results(
@@ -107,7 +109,9 @@ class MsweSource:
     ) -> list[Path]:
         by_task = {task_id(record, SUITE): record for record in self.records}
         unprepared = sorted(str(by_task[key].id) for key in skipped if key in by_task)
-        return write_results(episodes, self.records, out_dir, unprepared=unprepared)
+        return write_results(
+            episodes, self.records, out_dir, unprepared=unprepared, substitutions=self.substitutions
+        )
 
 
 def mswe_source(argument: str, options: Mapping[str, JsonValue], context: SourceContext) -> MsweSource:

