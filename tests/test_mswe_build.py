@@ -204,7 +204,9 @@ def _pr(repo: str, sha: str, number: int = 1) -> Any:
 
 
 def _in_image(client: Any, image: str, command: str) -> str:
-    return client.containers.run(image, ["bash", "-c", command], remove=True, network_mode="none").decode()
+    return str(
+        client.containers.run(image, ["bash", "-c", command], remove=True, network_mode="none").decode()
+    )
 
 
 @pytest.mark.docker
