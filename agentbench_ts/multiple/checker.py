@@ -25,6 +25,21 @@ class Checked:
     ok: bool
     diagnostics: list[str]
     js: str
+    exit_code: int = 0
+    """tsc's exit status for the program: 2 where it found errors but emitted (the usual case)."""
+
+    @property
+    def compiler_output(self) -> str:
+        """What `tsc` prints to stdout (piped, so without --pretty): one line per diagnostic."""
+        return "".join(line + "\n" for line in self.diagnostics)
+
+    @classmethod
+    def from_reply(cls, reply: dict[str, object]) -> Checked:
+        diagnostics = reply["diagnostics"]
+        assert isinstance(diagnostics, list)
+        ok = bool(reply["ok"])
+        exit_code = reply.get("exit_code", 0 if ok else 2)
+        return cls(ok, [str(d) for d in diagnostics], str(reply["js"]), int(str(exit_code)))
 
 
 class TsChecker:
@@ -69,7 +84,7 @@ class TsChecker:
         except (OSError, ValueError, CheckerError) as exc:
             self._drop()
             raise CheckerError(f"the TypeScript checker failed: {exc}") from exc
-        return Checked(bool(reply["ok"]), list(reply["diagnostics"]), str(reply["js"]))
+        return Checked.from_reply(reply)
 
     def _drop(self) -> None:
         """Stop the process; the next check starts a fresh one in the same folder."""

@@ -73,13 +73,14 @@ class GenerationJob:
     config: str | None = None
     api_key: str = "EMPTY"
     concurrency: int = 8
+    comment_prompts: bool = False
 
 
 def generate_from_server(job: GenerationJob) -> tuple[int, int]:
     """(problems sampled now, problems in the records) for an OpenAI-compatible completions server."""
     import openai  # noqa: PLC0415
 
-    records = load_records(job.records, job.config)
+    records = load_records(job.records, job.config, comment_prompts=job.comment_prompts)
     client = openai.OpenAI(base_url=job.base_url, api_key=job.api_key)
     count = generate(records, client, job.model, job.out, sampling=job.sampling, concurrency=job.concurrency)
     return count, len(records)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -46,8 +48,58 @@ def _rows(source: str | Path, config: str | None) -> Any:
         raise TaskDataError(f"cannot load {source} ({config}) from the hub: {exc}") from exc
 
 
-def load_records(source: str | Path, config: str | None = None, language: str = "ts") -> list[MultiPLERecord]:
-    """Every record of a MultiPL-E file or hub config; a malformed one is an error naming its row."""
+class BarePromptWarning(UserWarning):
+    """Records whose prompts have description lines that are not comments."""
+
+
+_CODE_START = re.compile(r"^\s*(?:function|import|declare|const|let|var|type|interface|class|export)\b")
+
+
+def bare_description_lines(prompt: str) -> list[int]:
+    """Indexes of the prompt's lines before its code that are neither comments nor blank: TypeScript
+    cannot parse them, so no completion appended to the prompt compiles."""
+    bare = []
+    for index, line in enumerate(prompt.split("\n")):
+        if _CODE_START.match(line):
+            break
+        if line.strip() and not line.lstrip().startswith(("//", "/*", "*")):
+            bare.append(index)
+    return bare
+
+
+def comment_prompt(prompt: str) -> str:
+    """The prompt with its bare description lines made `// ` comments (the hub's form)."""
+    lines = prompt.split("\n")
+    for index in bare_description_lines(prompt):
+        lines[index] = "// " + lines[index].strip()
+    return "\n".join(lines)
+
+
+def _bare_prompts(
+    records: list[MultiPLERecord], source: str | Path, comment_prompts: bool
+) -> list[MultiPLERecord]:
+    bare = [r for r in records if bare_description_lines(r.prompt)]
+    if not bare:
+        return records
+    if comment_prompts:
+        return [r.model_copy(update={"prompt": comment_prompt(r.prompt)}) for r in records]
+    warnings.warn(
+        BarePromptWarning(
+            f"{source}: {len(bare)} of {len(records)} prompts (e.g. {bare[0].name}) have description lines"
+            " that are not // comments (the MultiPL-E repository's form, not the hub's): no completion can"
+            " compile after them, so every program fails. Load with --comment-prompts"
+            " (comment_prompts=True) to make them comments."
+        ),
+        stacklevel=3,
+    )
+    return records
+
+
+def load_records(
+    source: str | Path, config: str | None = None, language: str = "ts", *, comment_prompts: bool = False
+) -> list[MultiPLERecord]:
+    """Every record of a MultiPL-E file or hub config; a malformed one is an error naming its row.
+    Prompts with bare description lines are warned about once, or made comments (`comment_prompts`)."""
     records: list[MultiPLERecord] = []
     for number, row in enumerate(_rows(source, config), start=1):
         try:
@@ -63,4 +115,4 @@ def load_records(source: str | Path, config: str | None = None, language: str = 
     names = [r.name for r in records]
     if len(set(names)) != len(names):
         raise TaskDataError(f"{source} holds a problem name twice")
-    return records
+    return _bare_prompts(records, source, comment_prompts)
