@@ -150,8 +150,15 @@ def test_completion_mode_writes_multipl_e_results(tmp_path: Path) -> None:
     assert len(files) == 7
     stored = json.loads((tmp_path / "HumanEval_13_greatest_common_divisor.results.json").read_text())
     assert set(stored) == {"name", "language", "prompt", "tests", "stop_tokens", "results"}
-    first = stored["results"][0]
-    assert set(first) == {"program", "status", "exit_code", "stdout", "stderr"}
+    first = stored["results"][0]  # the fields of MultiPL-E's entries, in its order:
+    assert list(first) == [
+        "program",
+        "stdout",
+        "stderr",
+        "exit_code",
+        "status",
+        "timestamp",
+    ]  # MultiPL-E's order
     assert first["status"] == "OK" and "function extra" not in first["program"]
     assert first["program"] == program_of(records[4], CORRECT["HumanEval_13_greatest_common_divisor"])
     assert mean_pass_at_k(statuses_of(results), 1) == pytest.approx(0.5)

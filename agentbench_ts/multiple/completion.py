@@ -50,7 +50,7 @@ def write_results(results: Mapping[str, Mapping[str, Any]], out_dir: Path) -> li
     written = []
     for name, record in results.items():
         path = out_dir / f"{name}.results.json"
-        path.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+        path.write_text(json.dumps(record, indent=2), encoding="utf-8")  # as MultiPL-E writes it
         written.append(path)
     return written
 

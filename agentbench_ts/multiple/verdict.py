@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Literal
 
@@ -25,14 +26,16 @@ class Verdict:
     stdout: str
     stderr: str
 
-    def to_result(self, program: str) -> dict[str, object]:
-        """One entry of a MultiPL-E `.results.json` file."""
+    def to_result(self, program: str, timestamp: int | None = None) -> dict[str, object]:
+        """One entry of a MultiPL-E `.results.json` file, with its fields in its order (its
+        evaluator drops "!!int" from stdout, and stamps each entry with the time it was judged)."""
         return {
             "program": program,
-            "status": self.status,
-            "exit_code": self.exit_code,
-            "stdout": self.stdout,
+            "stdout": self.stdout.replace("!!int", ""),
             "stderr": self.stderr,
+            "exit_code": self.exit_code,
+            "status": self.status,
+            "timestamp": int(time.time()) if timestamp is None else timestamp,
         }
 
 
