@@ -3,6 +3,7 @@
 Each workspace under test is laid out as:
     <base>/repo/                the workspace root (tools are confined here)
     <base>/outside/secret.txt   must never be read
+    <base>/repo-evil/secret.txt a sibling whose name starts with the root's: never read either
     repo/link_dir  -> ../outside
     repo/link_file -> ../outside/secret.txt
     repo/dangling  -> ../outside/created.txt   (does not exist yet)
@@ -24,6 +25,8 @@ def build_hostile_layout(base: Path) -> Path:
     (repo / "src").mkdir(parents=True)
     outside.mkdir()
     (outside / "secret.txt").write_text(SECRET)
+    (base / "repo-evil").mkdir()
+    (base / "repo-evil" / "secret.txt").write_text(SECRET)
     (repo / "src" / "a.ts").write_text("export const a = 1;\n")
     (repo / "blob.bin").write_bytes(b"\x7fELF\x00\x01\x02" * 100)
     (repo / "link_dir").symlink_to("../outside", target_is_directory=True)
@@ -41,6 +44,7 @@ def snapshot(directory: Path) -> dict[str, bytes]:
 # (id, call, words the refusal must contain)
 HOSTILE_CALLS: list[tuple[str, ToolCall, str]] = [
     ("read-traversal", ToolCall("read_file", {"rel_path": "../outside/secret.txt"}), "outside"),
+    ("read-sibling-prefix", ToolCall("read_file", {"rel_path": "../repo-evil/secret.txt"}), "outside"),
     ("read-deep-traversal", ToolCall("read_file", {"rel_path": "src/../../outside/secret.txt"}), "outside"),
     ("read-absolute", ToolCall("read_file", {"rel_path": "/etc/passwd"}), "absolute"),
     ("read-home", ToolCall("read_file", {"rel_path": "~/.bashrc"}), "absolute"),
@@ -52,6 +56,7 @@ HOSTILE_CALLS: list[tuple[str, ToolCall, str]] = [
     ("read-binary", ToolCall("read_file", {"rel_path": "blob.bin"}), "binary"),
     ("read-empty-path", ToolCall("read_file", {"rel_path": ""}), "empty"),
     ("list-traversal", ToolCall("list_files", {"rel_dir": ".."}), "outside"),
+    ("list-sibling-prefix", ToolCall("list_files", {"rel_dir": "../repo-evil"}), "outside"),
     ("list-symlink-dir", ToolCall("list_files", {"rel_dir": "link_dir"}), "outside"),
     ("list-absolute", ToolCall("list_files", {"rel_dir": "/"}), "absolute"),
     ("grep-traversal", ToolCall("grep", {"pattern": "SECRET", "rel_dir": "../outside"}), "outside"),

@@ -197,3 +197,18 @@ def test_refused_paths_come_back_as_tool_errors(js_task: Task, local_sandboxes: 
     _, steps, metrics = _play(js_task, local_sandboxes, [call, GIVE_UP])
     assert steps[0].observation is not None and steps[0].observation.startswith("[tool_error]\n")
     assert metrics.tool_errors == 1
+
+
+def test_degenerate_replies_are_protocol_errors_with_their_raw_text(
+    js_task: Task, local_sandboxes: Sandboxes
+) -> None:
+    """Deep nesting used to raise RecursionError out of the parser: a harness error with no steps and
+    the reply lost. It is a protocol error step like any other, its text kept for DPO negatives."""
+    deep, flood = '{"a":' * 5000, "{" * 10_000 + DONE
+    result, _, metrics = _play(
+        js_task, local_sandboxes, [deep, flood, GIVE_UP], max_consecutive_protocol_errors=5
+    )
+    assert result.stop_reason == "final_give_up" and result.error is None
+    assert metrics.parse_errors == 2 and metrics.steps == 3
+    assert [m["content"] for m in result.messages if m["role"] == "assistant"][:2] == [deep, flood]
+    assert [s.parsed.error.kind.value for s in result.steps[:2] if s.parsed.error] == ["not_json", "not_json"]

@@ -154,3 +154,46 @@ def test_protocol_error_rendering_names_the_kind() -> None:
     error = parse_action("hello").error
     assert error is not None
     assert render_protocol_error(error).startswith("[protocol_error]\nnot_json: ")
+
+
+def test_json_with_nan_or_infinity_is_refused_as_not_json() -> None:
+    for constant in ("NaN", "Infinity", "-Infinity"):
+        text = '{"type":"tool_call","name":"read_file","args":{"rel_path":"a","max_chars":' + constant + "}}"
+        result = parse_action(text)
+        assert result.error is not None and result.error.kind is ParseErrorKind.NOT_JSON, constant
+        assert constant.lstrip("-") in result.error.detail
+
+
+def test_a_fenced_note_before_a_bare_object_is_extra_text_not_a_fence() -> None:
+    result = parse_action("```\nlooking at the file first\n```\n" + VALID, lenient=True)
+    assert result.error is not None and result.error.kind is ParseErrorKind.EXTRA_TEXT
+    assert result.action == ToolCall("read_file", {"rel_path": "src/a.ts"})
+
+
+DEGENERATE = [
+    ("deep nesting", '{"a":' * 5000),
+    ("brace flood before an object", "{" * 10_000 + VALID),
+    ("bracket flood", "[" * 100_000),
+    ("malformed objects", '{"a": x} ' * 20_000),
+    ("unterminated strings", '{"a' * 20_000),
+]
+
+
+@pytest.mark.parametrize(("label", "text"), DEGENERATE, ids=[label for label, _ in DEGENERATE])
+def test_degenerate_replies_are_typed_errors_in_linear_time(label: str, text: str) -> None:
+    """The repetition small models fall into: never an exception, and 4x the text costs about 4x the
+    time (a quadratic parse would cost 16x; the bound leaves room for a loaded machine)."""
+    import time
+
+    def cost(reply: str) -> float:
+        best = float("inf")
+        for _ in range(3):
+            started = time.perf_counter()
+            result = parse_action(reply)
+            best = min(best, time.perf_counter() - started)
+        assert result.action is None and result.error is not None, label
+        assert result.error.kind in (ParseErrorKind.NOT_JSON, ParseErrorKind.EXTRA_TEXT), result.error
+        return best
+
+    small, large = cost(text), cost(text * 4)
+    assert large < 10 * small + 0.01, (label, small, large)

@@ -26,7 +26,9 @@ def hostile_workspace(request: pytest.FixtureRequest, layout: Path) -> Iterator[
     """The hostile layout as each backend serves it: a local copy, or a container's volume."""
     if request.param == "local":
         with LocalSandbox(layout, path_env="/usr/bin:/bin") as local:
-            shutil.copytree(layout.parent / "outside", local.repo_path.parent / "outside")
+            for name in ("outside", "repo-evil"):
+                shutil.copytree(layout.parent / name, local.repo_path.parent / name)
+            assert local.repo_path.name == "repo"  # the sibling's name starts with the root's
             yield local.workspace
         return
     from agentbench_ts.sandbox.docker.sandbox import DockerSandbox
@@ -42,12 +44,15 @@ def hostile_workspace(request: pytest.FixtureRequest, layout: Path) -> Iterator[
     image = request.getfixturevalue("task_images").image(task.sandbox_spec())
     client, copies = request.getfixturevalue("docker_client"), request.getfixturevalue("workspace_copies")
     with DockerSandbox(client, image, workspaces=copies, name=task.task_id) as box:
-        outside = box.workspace.root.parent / "outside"
-        shutil.copytree(layout.parent / "outside", outside)
+        assert box.workspace.root.name == "repo"  # the sibling's name starts with the root's
+        copied = [box.workspace.root.parent / name for name in ("outside", "repo-evil")]
+        for target in copied:
+            shutil.copytree(layout.parent / target.name, target)
         try:
             yield box.workspace
         finally:
-            shutil.rmtree(outside)
+            for target in copied:
+                shutil.rmtree(target)
 
 
 @pytest.mark.parametrize(

@@ -71,6 +71,11 @@ _ENVELOPE = Draft202012Validator(TOOL_CALL_ENVELOPE)
 _FINAL = Draft202012Validator(FINAL_SCHEMA)
 _ARGS = {name: Draft202012Validator(spec.args_schema) for name, spec in TOOLS.items()}
 _FENCE = re.compile(r"```[A-Za-z0-9_-]*[ \t]*\n?(.*?)\n?[ \t]*```", re.DOTALL)
+_OBJECT_START = re.compile(r'\{\s*["}]')
+MAX_NESTING = 64
+"""Deeper than any action needs; deeper input is refused before the (recursive) JSON decoder sees it."""
+MAX_FAILED_CANDIDATES = 256
+"""Malformed `{"...` starts tried before giving up: keeps the search linear in the reply's length."""
 
 
 def _fail(kind: ParseErrorKind, detail: str) -> ParseResult:
@@ -114,14 +119,41 @@ def _decode(text: str) -> Any:
     return _DECODER.decode(text)
 
 
-def _find_objects(text: str) -> list[tuple[int, int, Any]]:
-    """Every top-level JSON object embedded in text, as (start, end, value)."""
+def nesting_depth(text: str) -> int:
+    """The deepest nesting of braces and brackets outside JSON strings (one pass)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "{[":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "}]" and depth:
+            depth -= 1
+    return deepest
+
+
+def _find_objects(text: str) -> list[tuple[int, int, Any]] | None:
+    """Every top-level JSON object embedded in text, as (start, end, value); None where too many
+    malformed candidates were tried (the text is no action, and searching on would be quadratic)."""
     found: list[tuple[int, int, Any]] = []
-    pos = 0
-    while (start := text.find("{", pos)) >= 0:
+    failed, pos = 0, 0
+    while (candidate := _OBJECT_START.search(text, pos)) is not None:
+        start = candidate.start()
         try:
             value, end = _DECODER.raw_decode(text, start)
         except ValueError:
+            failed += 1
+            if failed > MAX_FAILED_CANDIDATES:
+                return None
             pos = start + 1
             continue
         found.append((start, end, value))
@@ -140,6 +172,10 @@ def parse_action(text: str, *, lenient: bool = False) -> ParseResult:
     stripped = text.strip()
     if not stripped:
         return _fail(ParseErrorKind.EMPTY, "the reply was empty")
+    if (depth := nesting_depth(stripped)) > MAX_NESTING:
+        return _fail(
+            ParseErrorKind.NOT_JSON, f"nested {depth} levels deep (an action needs a few): not an action"
+        )
     try:
         return validate_action(_decode(stripped))
     except _DuplicateKeyError as exc:
@@ -147,6 +183,10 @@ def parse_action(text: str, *, lenient: bool = False) -> ParseResult:
     except ValueError as exc:
         whole_error = str(exc)
     objects = _find_objects(stripped)
+    if objects is None:
+        return _fail(
+            ParseErrorKind.NOT_JSON, f"no JSON object found in {MAX_FAILED_CANDIDATES} malformed candidates"
+        )
     if not objects:
         return _fail(ParseErrorKind.NOT_JSON, f"no JSON object found ({whole_error})")
     if len(objects) > 1:

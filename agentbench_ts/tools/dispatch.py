@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from agentbench_ts.errors import ToolError
+from agentbench_ts.errors import AgentbenchError, ToolError
 from agentbench_ts.protocol.actions import ToolCall
 from agentbench_ts.protocol.render import truncate
 from agentbench_ts.protocol.schema import apply_defaults
@@ -28,7 +28,8 @@ def _call(workspace: Workspace, name: str, args: dict[str, Any]) -> str:
 
 
 def run_tool(workspace: Workspace, call: ToolCall, max_output_chars: int = 20_000) -> ToolResult:
-    """Execute `call`; refusals and I/O failures become ok=False results, never exceptions."""
+    """Execute `call`; refusals, I/O failures and any other exception raised by its arguments become
+    ok=False results (tool errors). Only the sandbox's own failures (AgentbenchError) propagate."""
     started = time.monotonic()
     try:
         output = _call(workspace, call.name, apply_defaults(call.name, call.args))
@@ -37,5 +38,9 @@ def run_tool(workspace: Workspace, call: ToolCall, max_output_chars: int = 20_00
         output, ok = str(exc), False
     except (OSError, UnicodeError) as exc:
         output, ok = f"{call.name} failed: {exc}", False
+    except AgentbenchError:
+        raise  # the sandbox itself failed (a harness error), not the call
+    except Exception as exc:  # whatever its arguments make a tool raise is the call's failure
+        output, ok = f"{call.name} failed: {type(exc).__name__}: {exc}", False
     shown, truncated = truncate(output, max_output_chars)
     return ToolResult(ok=ok, output=shown, truncated=truncated, elapsed_s=time.monotonic() - started)
