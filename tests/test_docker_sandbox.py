@@ -80,7 +80,7 @@ def test_allocating_past_the_memory_limit_is_killed(sandbox: DockerSandbox) -> N
     hog = "node -e 'const a = []; for (;;) a.push(Buffer.alloc(32 << 20, 1))'"
     result = sandbox.exec(hog, 60)
     assert not result.timed_out
-    assert result.exit_code not in (0, None)
+    assert result.exit_code == 137, result  # SIGKILL from the kernel's OOM killer, not a failure of node's
     _alive(sandbox)
 
 

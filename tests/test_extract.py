@@ -222,3 +222,31 @@ def test_an_episode_the_harness_broke_gives_no_rows_and_is_counted(runs: list[Pa
     assert extraction.report.kept == 25 and extraction.report.dropped["harness_error"] == 2
     pairs = extract_dpo([*runs, broken], options=ALL_TRAIN).report
     assert pairs.dropped["harness_error"] == 2
+
+
+def test_an_action_that_resolved_elsewhere_is_never_rejected(tmp_path: Path) -> None:
+    """Two different writes resolve the same state; one of them also ends a failed run (a later step
+    undid it). Rollout pairs prefer each winner over the plain wrong write, never one winner over the
+    other."""
+    from mixed_traces import _scripted
+
+    from agentbench_ts.protocol.actions import ToolCall
+
+    from conftest import FIXED_ADD
+
+    fix2 = ToolCall("write_file", {"rel_path": "src/add.js", "content": "// sum\n" + FIXED_ADD}).to_json()
+    scripts = {"toy/a": [[LIST, READ, FIX, DONE], [LIST, READ, fix2, DONE], [LIST, READ, fix2, WRONG, DONE],
+                         [LIST, READ, WRONG, DONE]]}  # fmt: skip
+    run = tmp_path / "two-winners"
+    run_tasks(
+        RunConfig(out_dir=run, model=ModelConfig(spec="scripted"), samples=4),
+        tasks=[make_js_task(tmp_path / "a", "toy/a")],
+        make_model=_scripted(scripts),
+        make_sandbox=sandbox_factory(LocalSandboxConfig(path_env=os.environ["PATH"])),
+    )
+    outcomes = sorted((e.sample_index, e.outcome) for e in load_runs([run]).episodes)
+    assert outcomes == [(0, "resolved"), (1, "resolved"), (2, "failed"), (3, "failed")]
+    pairs = pair_texts(dpo_pairs([run], sources=("rollouts",)))
+    # after list and read: each winner over the wrong write; after fix2: done (s1) over wrong (s2)
+    assert pairs == sorted([(FIX, WRONG), (fix2, WRONG), (DONE, WRONG)])
+    assert all(rejected not in (FIX, fix2) for _, rejected in pairs)

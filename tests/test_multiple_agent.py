@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -117,3 +118,41 @@ def test_the_oracle_resolves_in_a_docker_sandbox(tasks: list[Task], tmp_path: Pa
     config = RunConfig(out_dir=tmp_path / "run", sandbox=DockerSandboxConfig())
     [episode] = run_tasks(config, tasks=tasks[:1], make_model=oracle_factory()).episodes()
     assert episode.outcome == "resolved", episode.final_tests
+
+
+@pytest.mark.slow
+def test_grade_js_gives_multipl_e_verdicts_on_the_whole_evaluator_corpus(tmp_path: Path) -> None:
+    """grade.js is the in-sandbox copy of the verdict rules: every program of the evaluator corpus
+    (the one the Python reference and the fast evaluator are held to) gets the same verdict from it."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from multiple_corpus import corpus
+
+    from agentbench_ts.multiple.agent_tasks import GRADE_SCRIPT
+
+    (tmp_path / "node_modules").symlink_to((QUIXBUGS / "toolchain" / "node_modules").resolve())
+    tests = {record.tests for record in sample_records().values()}
+
+    def grade(index: int, program: str) -> str:
+        [suite_tests] = [t for t in tests if program.endswith("\n" + t)]
+        folder = tmp_path / f"p{index}"
+        folder.mkdir()
+        (folder / "solution.ts").write_text(program[: -len("\n" + suite_tests)])
+        (folder / "tests.ts").write_text(suite_tests)
+        done = subprocess.run(
+            ["node", str(GRADE_SCRIPT), "p", "12", "tests.ts"],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        return next(
+            line.split(": ", 1)[1] for line in done.stdout.splitlines() if line.startswith("# status: ")
+        )
+
+    cases = corpus()
+    with ThreadPoolExecutor(2) as pool:
+        graded = list(pool.map(lambda item: grade(item[0], item[1][1]), enumerate(cases)))
+    assert [(label, status) for (label, _, status) in cases] == list(
+        zip([label for label, _, _ in cases], graded, strict=True)
+    )

@@ -205,7 +205,10 @@ def test_many_concurrent_episodes_overlap_their_waits(
         )
         wall = time.monotonic() - started
     assert len(records) == episodes
+    # One after another the replies alone take `serial` seconds; overlapped they take 4 latencies plus
+    # the episodes' own work. A ratio with a wide margin (seen: 2.4-4.6 s of 19.2 on 2 busy cores),
+    # not a wall-clock bound: the overlap itself is what is tested; benchmarks/concurrency.py measures.
     serial = episodes * 4 * latency
-    assert wall < serial / 4, (
+    assert wall < serial / 2, (
         f"{wall:.1f}s for {episodes} episodes; run one after another they take {serial:.1f}s"
     )

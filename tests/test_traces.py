@@ -50,6 +50,32 @@ def test_rerunning_the_same_directory_skips_finished_episodes(
     assert sorted(r.task_id for r in store.episodes()) == ["toy/add-0", "toy/add-1", "toy/add-2"]
 
 
+def test_resume_reruns_exactly_the_lost_sample_of_a_task(
+    tmp_path: Path, js_task: Task, make_sandbox: SandboxFactory
+) -> None:
+    """Two samples per task; the line of sample 1 of one task is lost: resume runs that pair only."""
+    config = RunConfig(out_dir=tmp_path / "run", samples=2)
+    tasks = _copies(js_task, 2)
+    store = run_tasks(
+        config, tasks=tasks, make_model=model_factory("oracle"), make_sandbox=make_sandbox
+    ).store
+    lines = store.episodes_path.read_text().splitlines(keepends=True)
+    lost = next(
+        i for i, line in enumerate(lines) if '"task_id":"toy/add-1"' in line and '"sample_index":1' in line
+    )
+    store.episodes_path.write_text("".join(lines[:lost] + lines[lost + 1 :]))
+    ran: list[str] = []
+
+    def counting(spec: SandboxSpec) -> Sandbox:
+        ran.append(spec.name)
+        return make_sandbox(spec)
+
+    store = run_tasks(config, tasks=tasks, make_model=model_factory("oracle"), make_sandbox=counting).store
+    assert ran == ["toy/add-1"]
+    pairs = sorted((r.task_id, r.sample_index) for r in store.episodes())
+    assert pairs == [("toy/add-0", 0), ("toy/add-0", 1), ("toy/add-1", 0), ("toy/add-1", 1)]
+
+
 def test_resuming_with_another_configuration_is_refused(
     tmp_path: Path, js_task: Task, make_sandbox: SandboxFactory
 ) -> None:
