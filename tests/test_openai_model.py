@@ -15,6 +15,7 @@ from agentbench_ts.models.options import ModelOptions, SamplingParams
 from agentbench_ts.models.registry import model_factory
 from agentbench_ts.protocol import action_json_schema
 from agentbench_ts.runner import ModelConfig, RunConfig, run_tasks
+from agentbench_ts.runner.config import RetryPolicy
 from agentbench_ts.sandbox.registry import SandboxFactory
 from agentbench_ts.tasks.task import Task
 from agentbench_ts.testing.oracle import oracle_policy
@@ -86,16 +87,20 @@ def test_a_server_that_keeps_failing_ends_that_episode_as_an_error_and_the_run_g
     with ScriptedChatServer(oracle_policy(tasks), faults=faults) as server:
         spec = f"openai:{server.base_url}#scripted"
         opts = FAST.model_copy(update={"max_retries": 2})
-        config = RunConfig(model=ModelConfig(spec=spec, options=opts), out_dir=tmp_path / "run")
-        records = list(
-            run_tasks(
-                config, tasks=tasks, make_model=model_factory(spec, opts), make_sandbox=make_sandbox
-            ).episodes()
+        config = RunConfig(
+            model=ModelConfig(spec=spec, options=opts),
+            out_dir=tmp_path / "run",
+            retry=RetryPolicy(backoff_s=0),
         )
-    first, second = records
-    assert first.outcome == "error" and first.stop_reason == "model_error"
-    assert "gave up after 2 retries" in (first.error or "")
-    assert second.outcome == "resolved"
+        store = run_tasks(
+            config, tasks=tasks, make_model=model_factory(spec, opts), make_sandbox=make_sandbox
+        ).store
+    attempts = list(store.attempts())
+    failed = [r for r in attempts if r.outcome == "error"]
+    assert len(failed) == 1 and failed[0].stop_reason == "model_error" and failed[0].attempt == 0
+    assert "gave up after 2 retries" in (failed[0].error or "")
+    # the episode runs again (the server answers by then); the last attempt counts
+    assert [r.outcome for r in store.episodes()] == ["resolved", "resolved"] and len(attempts) == 3
 
 
 def test_a_client_error_is_not_retried(js_task: Task, local_sandboxes) -> None:  # type: ignore[no-untyped-def]

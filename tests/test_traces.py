@@ -9,6 +9,7 @@ import pytest
 from agentbench_ts.errors import TraceStoreError
 from agentbench_ts.models.registry import model_factory
 from agentbench_ts.runner import RunConfig, run_tasks
+from agentbench_ts.runner.config import RetryPolicy
 from agentbench_ts.sandbox.base import Sandbox, SandboxSpec
 from agentbench_ts.sandbox.registry import SandboxFactory
 from agentbench_ts.tasks.task import Task
@@ -125,7 +126,7 @@ def test_a_failing_sandbox_becomes_an_error_record_and_the_run_goes_on(
         return make_sandbox(spec)
 
     store = run_tasks(
-        RunConfig(out_dir=tmp_path / "run"),
+        RunConfig(out_dir=tmp_path / "run", retry=RetryPolicy(backoff_s=0)),
         tasks=tasks,
         make_model=model_factory("oracle"),
         make_sandbox=flaky,
@@ -134,6 +135,89 @@ def test_a_failing_sandbox_becomes_an_error_record_and_the_run_goes_on(
     assert by_task["toy/add-0"].outcome == "error" and by_task["toy/add-0"].stop_reason == "harness_error"
     assert "disk full" in (by_task["toy/add-0"].error or "")
     assert by_task["toy/add-1"].outcome == "resolved"
+    attempts = [(r.task_id, r.attempt) for r in store.attempts()]
+    assert sorted(attempts) == [("toy/add-0", 0), ("toy/add-0", 1), ("toy/add-0", 2), ("toy/add-1", 0)]
+
+
+class _Failing:
+    """A sandbox factory that fails for `task_id` the first `times` times it is asked, and counts."""
+
+    def __init__(self, make_sandbox: SandboxFactory, task_id: str, times: int) -> None:
+        self.make_sandbox, self.task_id, self.left, self.asked = make_sandbox, task_id, times, list[str]()
+
+    def __call__(self, spec: SandboxSpec) -> Sandbox:
+        self.asked.append(spec.name)
+        if spec.name == self.task_id and self.left > 0:
+            self.left -= 1
+            raise OSError("the daemon went away")
+        return self.make_sandbox(spec)
+
+
+def test_a_harness_error_is_retried_in_the_run_and_every_attempt_is_kept(
+    tmp_path: Path, js_task: Task, make_sandbox: SandboxFactory
+) -> None:
+    failing = _Failing(make_sandbox, "toy/add-0", times=1)
+    store = run_tasks(
+        RunConfig(out_dir=tmp_path / "run", retry=RetryPolicy(backoff_s=0)),
+        tasks=_copies(js_task, 2),
+        make_model=model_factory("oracle"),
+        make_sandbox=failing,
+    ).store
+    assert sorted(failing.asked) == ["toy/add-0", "toy/add-0", "toy/add-1"]
+    first, second = [r for r in store.attempts() if r.task_id == "toy/add-0"]
+    assert (first.attempt, first.outcome, second.attempt, second.outcome) == (0, "error", 1, "resolved")
+    assert [r.outcome for r in store.episodes()] == ["resolved", "resolved"]  # the last attempt counts
+    assert set(second.timings) == {"sandbox_s", "agent_s", "grading_s"} and second.timings["grading_s"] > 0
+
+
+def test_resume_reruns_harness_errors_but_never_model_failures(
+    tmp_path: Path, js_task: Task, make_sandbox: SandboxFactory
+) -> None:
+    from agentbench_ts.models.scripted import ReplayModel
+    from agentbench_ts.protocol.actions import Final
+
+    tasks = _copies(js_task, 3)
+    give_up = Final("give_up", "no").to_json()
+
+    def model(task: Task) -> ReplayModel:  # toy/add-2 is a model failure: it gives up
+        return ReplayModel([give_up]) if task.task_id == "toy/add-2" else model_factory("oracle")(task)  # type: ignore[return-value]
+
+    once = RetryPolicy(attempts=1, backoff_s=0)
+    failing = _Failing(make_sandbox, "toy/add-0", times=1)
+    config = RunConfig(out_dir=tmp_path / "run", retry=once)
+    run_tasks(config, tasks=tasks, make_model=model, make_sandbox=failing)
+    assert [r.outcome for r in TraceStore(tmp_path / "run").episodes()] == ["error", "resolved", "failed"]
+    counting = _Failing(make_sandbox, "none", times=0)
+    resumed = config.model_copy(update={"retry": RetryPolicy(backoff_s=0)})
+    store = run_tasks(resumed, tasks=tasks, make_model=model, make_sandbox=counting).store
+    assert counting.asked == ["toy/add-0"]  # the failed episode is the model's: not run again
+    assert {r.task_id: r.outcome for r in store.episodes()} == {
+        "toy/add-0": "resolved",
+        "toy/add-1": "resolved",
+        "toy/add-2": "failed",
+    }
+    assert len(list(store.attempts())) == 4
+    asked = RunConfig(out_dir=tmp_path / "run", retry=RetryPolicy(on=("failed",), backoff_s=0))
+    again = _Failing(make_sandbox, "none", times=0)
+    run_tasks(asked, tasks=tasks, make_model=model, make_sandbox=again)
+    assert again.asked == ["toy/add-2", "toy/add-2"]  # retried when asked, up to the attempts left
+
+
+def test_a_changed_task_refuses_the_resume_or_runs_anew_as_a_new_version(
+    tmp_path: Path, js_task: Task, make_sandbox: SandboxFactory
+) -> None:
+    tasks = _copies(js_task, 2)
+    config = RunConfig(out_dir=tmp_path / "run")
+    run_tasks(config, tasks=tasks, make_model=model_factory("oracle"), make_sandbox=make_sandbox)
+    changed = [tasks[0], tasks[1].model_copy(update={"instructions": tasks[1].instructions + " Quickly."})]
+    with pytest.raises(TraceStoreError, match=r"changed since this run recorded them: toy/add-1\."):
+        run_tasks(config, tasks=changed, make_model=model_factory("oracle"), make_sandbox=make_sandbox)
+    counting = _Failing(make_sandbox, "none", times=0)
+    accept = config.model_copy(update={"new_task_version": True})
+    store = run_tasks(accept, tasks=changed, make_model=model_factory("oracle"), make_sandbox=counting).store
+    assert counting.asked == ["toy/add-1"]
+    versions = {r.task_digest for r in store.attempts() if r.task_id == "toy/add-1"}
+    assert len(versions) == 2 and store.run_info().task_digests["toy/add-1"] in versions
 
 
 def test_an_episode_record_holds_the_trace_fields(

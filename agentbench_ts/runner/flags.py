@@ -9,6 +9,7 @@ import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import get_args
 
 from pydantic import JsonValue
 
@@ -17,7 +18,7 @@ from agentbench_ts.errors import ConfigError
 from agentbench_ts.models.options import ModelOptions, SamplingParams
 from agentbench_ts.models.registry import MODEL_SPECS
 from agentbench_ts.registry import parse_query
-from agentbench_ts.runner.config import ModelConfig, RunConfig, default_cache_dir
+from agentbench_ts.runner.config import ModelConfig, RetryKind, RetryPolicy, RunConfig, default_cache_dir
 from agentbench_ts.sandbox.config import (
     DockerLimits,
     DockerSandboxConfig,
@@ -66,6 +67,24 @@ def add_episode_flags(parser: argparse.ArgumentParser, test_policy: str) -> None
         default=[],
         metavar="GRADER.KEY=VALUE",
         help="an option of a grader the tasks use, e.g. mswe.timeout_s=600 (repeatable)",
+    )
+    retry = RetryPolicy()
+    parser.add_argument(
+        "--retry-on",
+        action="append",
+        choices=list(get_args(RetryKind)),
+        help=f"what runs again, in the run and on resume (repeatable; default {', '.join(retry.on)})",
+    )
+    parser.add_argument(
+        "--retry-attempts", type=int, default=retry.attempts, help="attempts per episode, the first included"
+    )
+    parser.add_argument(
+        "--retry-backoff-s", type=float, default=retry.backoff_s, help="wait before a retry (doubling)"
+    )
+    parser.add_argument(
+        "--new-task-version",
+        action="store_true",
+        help="resume although tasks changed: run the changed ones anew as a new version",
     )
 
 
@@ -209,4 +228,17 @@ def run_config(
         concurrency=args.concurrency or 1,
         base_dir=Path.cwd(),
         command=("agentbench", *argv),
+        retry=retry_policy(args),
+        new_task_version=getattr(args, "new_task_version", False),
+    )
+
+
+def retry_policy(args: argparse.Namespace) -> RetryPolicy:
+    """The flags' policy (callers whose parsers lack them, such as the pytest plugin, get the default)."""
+    default = RetryPolicy()
+    on = getattr(args, "retry_on", None)
+    return RetryPolicy(
+        on=tuple(on) if on else default.on,
+        attempts=getattr(args, "retry_attempts", default.attempts),
+        backoff_s=getattr(args, "retry_backoff_s", default.backoff_s),
     )

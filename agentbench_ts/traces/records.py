@@ -12,7 +12,7 @@ TRACE_SCHEMA_VERSION = 1
 """Of episode records."""
 RUN_SCHEMA_VERSION = 2
 """Of run.json: 2 records the whole run config (v1 files, without it, still load)."""
-RESUME_IGNORES = frozenset({"out_dir", "concurrency", "command", "base_dir"})
+RESUME_IGNORES = frozenset({"out_dir", "concurrency", "command", "base_dir", "retry", "new_task_version"})
 """Config fields a resumed run may change."""
 
 Outcome = Literal["resolved", "failed", "error", "timeout", "budget"]
@@ -97,6 +97,11 @@ class EpisodeRecord(_Record):
     started_at: str
     wall_s: float
     harness_version: str
+    attempt: int = Field(default=0, description="0 first; a retried (task, sample) has one record per attempt")
+    task_digest: str | None = Field(default=None, description="the task's content digest when it ran")
+    timings: dict[str, float] = Field(
+        default_factory=dict, description="seconds per phase: sandbox (setup), agent (the loop), grading"
+    )
 
     @property
     def key(self) -> tuple[str, int]:
@@ -129,6 +134,9 @@ class RunInfo(_Record):
     )
     skipped: dict[str, str] = Field(default={}, description="task id -> why it could not be prepared")
     regraded_from: RegradedFrom | None = None
+    task_digests: dict[str, str] = Field(
+        default={}, description="task id -> its content digest (a resume refuses a changed task)"
+    )
 
     def compatibility_key(self) -> dict[str, Any]:
         """What must match for a run directory to be resumed."""

@@ -58,13 +58,31 @@ class TraceStore:
     def append(self, record: EpisodeRecord) -> None:
         self._file.append(record.model_dump_json())
 
-    def episodes(self) -> Iterator[EpisodeRecord]:
-        """Every complete record, in the order written; a torn last line is skipped."""
+    def attempts(self) -> Iterator[EpisodeRecord]:
+        """Every complete record, retried attempts included, in the order written; a torn last line
+        is skipped."""
         for number, line in self._file.lines():
             try:
                 yield EpisodeRecord.model_validate(json.loads(line))
             except (json.JSONDecodeError, ValidationError) as exc:
                 raise TraceStoreError(f"{self.episodes_path}:{number} is corrupt: {exc}") from exc
 
+    def episodes(self) -> Iterator[EpisodeRecord]:
+        """One record per (task, sample): its last attempt (the one that counts), in the order the
+        pairs first appear."""
+        last: dict[tuple[str, int], EpisodeRecord] = {}
+        for record in self.attempts():
+            last[record.key] = record
+        yield from last.values()
+
     def finished(self) -> set[tuple[str, int]]:
-        return {record.key for record in self.episodes()}
+        return {record.key for record in self.attempts()}
+
+    def record_task_digests(self, digests: dict[str, str]) -> RunInfo:
+        """Take `digests` as the tasks' current versions (a resume that accepted changed tasks)."""
+        with (self.run_dir / LOCK_FILE).open("a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            info = self.run_info()
+            updated = info.model_copy(update={"task_digests": {**info.task_digests, **digests}})
+            write_atomically(self.run_path, updated.model_dump_json(indent=2) + "\n")
+            return updated
