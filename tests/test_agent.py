@@ -212,3 +212,22 @@ def test_degenerate_replies_are_protocol_errors_with_their_raw_text(
     assert metrics.parse_errors == 2 and metrics.steps == 3
     assert [m["content"] for m in result.messages if m["role"] == "assistant"][:2] == [deep, flood]
     assert [s.parsed.error.kind.value for s in result.steps[:2] if s.parsed.error] == ["not_json", "not_json"]
+
+
+def test_final_tests_that_ran_out_of_time_make_a_timeout_not_a_failure() -> None:
+    from agentbench_ts.verdicts import TestReport
+
+    hung = TestReport(
+        resolved=False,
+        exit_code=None,
+        timed_out=True,
+        tests={},
+        missing=[],
+        summary="",
+        elapsed_s=2.0,
+        output_tail="",
+    )
+    failing = hung.model_copy(update={"timed_out": False, "exit_code": 1})
+    assert outcome_of("final_give_up", hung) == "timeout" and outcome_of("final_done", hung) == "timeout"
+    assert outcome_of("final_give_up", failing) == "failed"
+    assert outcome_of("harness_error", hung) == "error"  # the harness's failure stays its own

@@ -234,3 +234,23 @@ def test_the_patch_is_the_episodes_change_whoever_owns_the_image_files(  # type:
     assert "+exports.add = (a, b) => a + b;" in patch and "-// installed" in patch
     assert "lock.txt" not in patch and "made-in-container" in patch
     docker_client.images.remove(image.id, force=True)
+
+
+def test_a_container_killed_from_outside_during_a_command_is_a_sandbox_error(
+    sandbox: DockerSandbox,
+    docker_client,  # type: ignore[no-untyped-def]
+) -> None:
+    """Not a command that failed (exit 137 read as failing tests, then a 'failed' episode): the harness
+    broke, which the run records as a harness error and retries."""
+    import threading
+
+    from agentbench_ts.errors import SandboxError
+
+    container = docker_client.containers.get(sandbox.container_id)
+    killer = threading.Timer(1.0, container.kill)
+    killer.start()
+    try:
+        with pytest.raises(SandboxError, match="died while running a command"):
+            sandbox.exec("sleep 30", 60)
+    finally:
+        killer.cancel()

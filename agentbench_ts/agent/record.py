@@ -30,9 +30,12 @@ _OUTCOME_BY_STOP: dict[StopReason, Outcome] = {
 
 
 def outcome_of(stop: StopReason, final_tests: TestReport | None) -> Outcome:
-    """Resolved whenever the final tests pass; otherwise why the episode ended."""
+    """Resolved whenever the final tests pass; a timeout where they ran out of time (a hanging test
+    command, or a patch that loops: not a plain failure); otherwise why the episode ended."""
     if final_tests is not None and final_tests.resolved:
         return "resolved"
+    if final_tests is not None and final_tests.timed_out and _OUTCOME_BY_STOP[stop] == "failed":
+        return "timeout"
     return _OUTCOME_BY_STOP[stop]
 
 

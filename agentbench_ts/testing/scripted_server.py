@@ -29,8 +29,14 @@ PromptScorer = Callable[[str, str], list[float]]
 
 @dataclass(frozen=True)
 class Fault:
-    kind: Literal["status", "malformed", "drop"]
+    kind: Literal["status", "malformed", "drop", "slow"]
     status: int = 500
+    delay_s: float = 0.0
+    """slow: answer normally, but only after this long (past a client's request timeout)."""
+
+
+FaultSource = Callable[[int], "Fault | None"]
+"""Call number (1-based) -> the fault to inject for it, if any (random faults at a rate, for soaks)."""
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -82,7 +88,9 @@ class _Handler(BaseHTTPRequestHandler):
         owner = self.server.owner
         fault = owner.next_fault()
         time.sleep(owner.latency_s)
-        if fault is not None:
+        if fault is not None and fault.kind == "slow":
+            time.sleep(fault.delay_s)  # then answer: the client has given up on this request by now
+        elif fault is not None:
             self._fault(fault)
             return False
         if body.get("model") not in owner.models:
@@ -229,6 +237,7 @@ class ScriptedChatServer:
         models: Sequence[str] = ("scripted",),
         latency_s: float = 0.0,
         faults: Sequence[Fault] = (),
+        fault_source: FaultSource | None = None,
         port: int = 0,
         completion_policy: CompletionPolicy | None = None,
         prompt_scorer: PromptScorer | None = None,
@@ -241,6 +250,7 @@ class ScriptedChatServer:
         self.models = set(models)
         self.latency_s = latency_s
         self._faults = list(faults)
+        self._fault_source = fault_source
         self._lock = threading.Lock()
         self.requests: list[dict[str, Any]] = []
         """Bodies of the chat requests answered normally."""
@@ -257,7 +267,9 @@ class ScriptedChatServer:
     def next_fault(self) -> Fault | None:
         with self._lock:
             self.calls += 1
-            return self._faults.pop(0) if self._faults else None
+            if self._faults:
+                return self._faults.pop(0)
+            return self._fault_source(self.calls) if self._fault_source is not None else None
 
     def record(self, body: dict[str, Any]) -> None:
         with self._lock:

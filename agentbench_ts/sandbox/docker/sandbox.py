@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
+import time
 import uuid
 from pathlib import Path
 
@@ -30,6 +31,8 @@ from agentbench_ts.sandbox.docker.workspace import WorkspaceCopies
 from agentbench_ts.tools.host import HostWorkspace
 from agentbench_ts.tools.workspace import ToolLimits
 
+_KILLED = (137, -9)
+"""Exit codes of a command killed by SIGKILL (as the shell and as the SDK report them)."""
 SANDBOX_LABEL = "agentbench.sandbox"
 OWNER_LABEL = "agentbench.owner"
 TASK_LABEL = "agentbench.task"
@@ -114,7 +117,9 @@ class DockerSandbox:
         self._container = self._run_container()
 
     def exec(self, command: str, timeout_s: float) -> CommandResult:
-        return exec_in_container(
+        """The command's result; a SandboxError where the container itself died meanwhile (killed from
+        outside, the daemon restarted): that is the harness's failure, not the command's."""
+        result = exec_in_container(
             self._client,
             self.container_id,
             command,
@@ -124,6 +129,27 @@ class DockerSandbox:
             max_file_bytes=self._limits.max_file_bytes,
             on_timeout=self._replace_container,
         )
+        if not result.timed_out and not self._container_alive(killed=result.exit_code in _KILLED):
+            raise SandboxError(
+                f"the sandbox container of {self._labels[TASK_LABEL]} died while running a command"
+            )
+        return result
+
+    def _container_alive(self, *, killed: bool) -> bool:
+        """Whether the container still runs. After a command that was killed, the daemon may not yet
+        have marked a container that died with it: look again for a moment."""
+        deadline = time.monotonic() + (2.0 if killed else 0.0)
+        while True:
+            try:
+                assert self._container is not None
+                self._container.reload()
+                if self._container.status != "running":
+                    return False
+            except NotFound:
+                return False
+            if time.monotonic() >= deadline:
+                return True
+            time.sleep(0.1)
 
     def reset(self) -> None:
         self._teardown()
