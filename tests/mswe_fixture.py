@@ -261,14 +261,18 @@ def parse_node_spec(log: str) -> Any:
     return parse_with("node_spec")(log)
 
 
-def register(base_image: str, spec: SyntheticRepo = CALC) -> None:
-    """Register the repository's Instance (idempotent), with images FROM our offline base."""
-    from multi_swe_bench.harness.image import Config, File, Image
+def register_one_image(
+    repo: str,
+    base_image: str,
+    files: Callable[[Any], list[Any]],
+    dockerfile: Callable[[Any], str],
+    parse: Callable[[str], Any],
+) -> None:
+    """Register ORG/repo (again: replaced) as an Instance whose one image is built FROM `base_image`
+    with `files(pr)` and `dockerfile(pr)`, the official script layout, and `parse` as its parse_log."""
+    from multi_swe_bench.harness.image import Config, Image
     from multi_swe_bench.harness.instance import Instance, TestResult
     from multi_swe_bench.harness.pull_request import PullRequest
-
-    home = f"/home/{spec.repo}"
-    parse = parse_with(spec.parser)
 
     class SyntheticImage(Image):
         def __init__(self, pr: PullRequest, config: Config) -> None:
@@ -294,35 +298,11 @@ def register(base_image: str, spec: SyntheticRepo = CALC) -> None:
         def workdir(self) -> str:
             return f"pr-{self.pr.number}"
 
-        def files(self) -> list[File]:
-            apply = f"git -C {home} apply --whitespace=nowarn"
-            return [
-                File(".", "fix.patch", self.pr.fix_patch),
-                File(".", "test.patch", self.pr.test_patch),
-                File(".", "run.sh", f"#!/bin/bash\ncd {home}\n{spec.test_command}\n"),
-                File(
-                    ".",
-                    "test-run.sh",
-                    f"#!/bin/bash\ncd {home}\n{apply} /home/test.patch || exit 1\n{spec.test_command}\n",
-                ),
-                File(
-                    ".",
-                    "fix-run.sh",
-                    f"#!/bin/bash\ncd {home}\n{apply} /home/test.patch /home/fix.patch || exit 1\n"
-                    f"{spec.test_command}\n",
-                ),
-            ]
+        def files(self) -> list[Any]:
+            return files(self.pr)
 
         def dockerfile(self) -> str:
-            copies = "".join(f"COPY {f.name} /home/\n" for f in self.files())
-            # The setup leaves a tracked file changed, as an install that rewrites a lock file does.
-            return (
-                f"FROM {base_image}\nWORKDIR /home/\n"
-                f"RUN git clone https://github.com/{ORG}/{spec.repo}.git {home}\n"
-                f"WORKDIR {home}\n{copies}"
-                f"RUN git -C {home} checkout -q {self.pr.base.sha} && echo '{{\"lockfileVersion\": 3}}' "
-                f"> {home}/package.json\n"
-            )
+            return dockerfile(self.pr)
 
     class SyntheticInstance(Instance):
         def __init__(self, pr: PullRequest, config: Config, *args: Any, **kwargs: Any) -> None:
@@ -347,4 +327,44 @@ def register(base_image: str, spec: SyntheticRepo = CALC) -> None:
         def parse_log(self, log: str) -> TestResult:
             return parse(log)
 
-    Instance.register(ORG, spec.repo)(SyntheticInstance)
+    Instance._registry.pop(f"{ORG}/{repo}", None)
+    Instance.register(ORG, repo)(SyntheticInstance)
+
+
+def register(base_image: str, spec: SyntheticRepo = CALC) -> None:
+    """Register the repository's Instance (idempotent), with images FROM our offline base."""
+    from multi_swe_bench.harness.image import File
+
+    home = f"/home/{spec.repo}"
+
+    def files(pr: Any) -> list[Any]:
+        apply = f"git -C {home} apply --whitespace=nowarn"
+        return [
+            File(".", "fix.patch", pr.fix_patch),
+            File(".", "test.patch", pr.test_patch),
+            File(".", "run.sh", f"#!/bin/bash\ncd {home}\n{spec.test_command}\n"),
+            File(
+                ".",
+                "test-run.sh",
+                f"#!/bin/bash\ncd {home}\n{apply} /home/test.patch || exit 1\n{spec.test_command}\n",
+            ),
+            File(
+                ".",
+                "fix-run.sh",
+                f"#!/bin/bash\ncd {home}\n{apply} /home/test.patch /home/fix.patch || exit 1\n"
+                f"{spec.test_command}\n",
+            ),
+        ]
+
+    def dockerfile(pr: Any) -> str:
+        copies = "".join(f"COPY {f.name} /home/\n" for f in files(pr))
+        # The setup leaves a tracked file changed, as an install that rewrites a lock file does.
+        return (
+            f"FROM {base_image}\nWORKDIR /home/\n"
+            f"RUN git clone https://github.com/{ORG}/{spec.repo}.git {home}\n"
+            f"WORKDIR {home}\n{copies}"
+            f"RUN git -C {home} checkout -q {pr.base.sha} && echo '{{\"lockfileVersion\": 3}}' "
+            f"> {home}/package.json\n"
+        )
+
+    register_one_image(spec.repo, base_image, files, dockerfile, parse_with(spec.parser))

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from mswe_fixture import CALC, ORG, make_repository, register
+from mswe_fixture import CALC, ORG, make_repository, register, register_one_image
 
 from agentbench_ts.errors import SandboxError, TaskDataError
 from agentbench_ts.mswe.flaky import varying, without
@@ -136,65 +136,13 @@ def test_a_bare_mirror_is_cloned_with_every_ref_and_github_as_origin(tmp_path: P
 
 def _register_style(base_image: str, repo: str, dockerfile: str) -> None:
     """An instance of ORG/repo whose one image is `dockerfile` (formatted with pr and base)."""
-    from multi_swe_bench.harness.image import Config, File, Image
-    from multi_swe_bench.harness.instance import Instance
-    from multi_swe_bench.harness.pull_request import PullRequest
-
-    class StyleImage(Image):
-        def __init__(self, pr: PullRequest, config: Config) -> None:
-            self._pr, self._config = pr, config
-
-        @property
-        def pr(self) -> PullRequest:
-            return self._pr
-
-        @property
-        def config(self) -> Config:
-            return self._config
-
-        def dependency(self) -> str:
-            return base_image
-
-        def image_prefix(self) -> str:
-            return "agentbench-mswe-test"
-
-        def image_tag(self) -> str:
-            return f"pr-{self.pr.number}"
-
-        def workdir(self) -> str:
-            return f"pr-{self.pr.number}"
-
-        def files(self) -> list[File]:
-            return []
-
-        def dockerfile(self) -> str:
-            return dockerfile.format(pr=self.pr, base=base_image)
-
-    class StyleInstance(Instance):
-        def __init__(self, pr: PullRequest, config: Config, *args: Any, **kwargs: Any) -> None:
-            self._pr = pr
-
-        @property
-        def pr(self) -> PullRequest:
-            return self._pr
-
-        def dependency(self) -> Image:
-            return StyleImage(self.pr, Config(need_clone=False, global_env=None, clear_env=False))
-
-        def run(self, run_cmd: str = "") -> str:
-            return "true"
-
-        def test_patch_run(self, test_patch_run_cmd: str = "") -> str:
-            return "true"
-
-        def fix_patch_run(self, fix_patch_run_cmd: str = "") -> str:
-            return "true"
-
-        def parse_log(self, test_log: str) -> Any:
-            return _result(set())
-
-    Instance._registry.pop(f"{ORG}/{repo}", None)
-    Instance.register(ORG, repo)(StyleInstance)
+    register_one_image(
+        repo,
+        base_image,
+        lambda pr: [],
+        lambda pr: dockerfile.format(pr=pr, base=base_image),
+        lambda _: _result(set()),
+    )
 
 
 def _pr(repo: str, sha: str, number: int = 1) -> Any:
