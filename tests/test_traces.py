@@ -302,3 +302,42 @@ def test_a_task_is_graded_by_the_grader_it_names(
     assert store.run_info().config is not None and store.run_info().config["graders"] == {
         "strict-for-a-test": {}
     }
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """A 12 KiB tmpfs: run.json and one record fit, a second record does not."""
+    import subprocess
+
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=12k", "tmpfs", str(disk)], check=False)
+    if mounted.returncode != 0:
+        pytest.fail("this test mounts a small tmpfs (it needs root, as CI has)")
+    try:
+        yield disk
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], check=False)
+
+
+def test_a_full_disk_stops_the_run_clearly_and_a_resume_after_freeing_space_completes_it(
+    small_disk: Path, js_task: Task, make_sandbox: SandboxFactory
+) -> None:
+    import subprocess
+
+    tasks = _copies(js_task, 3)
+    config = RunConfig(out_dir=small_disk / "run")
+    with pytest.raises(
+        TraceStoreError, match=r"no space left for the traces .* run the same command to resume"
+    ):
+        run_tasks(config, tasks=tasks, make_model=model_factory("oracle"), make_sandbox=make_sandbox)
+    store = TraceStore(small_disk / "run")
+    assert store.episodes_path.read_bytes().endswith(b"\n")  # nothing half-written stays
+    recorded = [r.task_id for r in store.episodes()]
+    assert 0 < len(recorded) < 3
+    subprocess.run(["mount", "-o", "remount,size=1m", str(small_disk)], check=True)  # space freed
+    store = run_tasks(
+        config, tasks=tasks, make_model=model_factory("oracle"), make_sandbox=make_sandbox
+    ).store
+    assert sorted(r.task_id for r in store.episodes()) == ["toy/add-0", "toy/add-1", "toy/add-2"]
+    assert len(list(store.attempts())) == 3

@@ -28,11 +28,17 @@ class AppendOnlyJsonl:
         """One JSON document (no newline inside) as one line, durable when this returns."""
         if "\n" in line:
             raise ValueError("a JSON-lines record cannot hold a raw newline")
-        with self.path.open("a", encoding="utf-8") as handle:
+        with self.path.open("ab") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
-            handle.write(line + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
+            start = handle.seek(0, os.SEEK_END)
+            try:
+                handle.write((line + "\n").encode("utf-8"))
+                handle.flush()
+                os.fsync(handle.fileno())
+            except OSError:
+                # A part written (a full disk) would run into the next line: take it back.
+                handle.truncate(start)
+                raise
 
     def lines(self) -> Iterator[tuple[int, str]]:
         """(line number, text) of every complete, non-blank line; a torn last line is skipped."""

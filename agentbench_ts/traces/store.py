@@ -7,6 +7,7 @@ process is cut off when the store is opened; that episode simply runs again.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 from collections.abc import Iterator
@@ -56,7 +57,17 @@ class TraceStore:
             raise TraceStoreError(f"{self.run_path} cannot be read: {exc}") from exc
 
     def append(self, record: EpisodeRecord) -> None:
-        self._file.append(record.model_dump_json())
+        """Append one record durably; on a full disk nothing of it stays and the error says what to do."""
+        try:
+            self._file.append(record.model_dump_json())
+        except OSError as exc:
+            if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+                raise
+            raise TraceStoreError(
+                f"no space left for the traces in {self.run_dir} ({exc.strerror}): the run stopped and the"
+                " episode in hand is not recorded; the store is valid. Free space and run the same command"
+                " to resume"
+            ) from exc
 
     def attempts(self) -> Iterator[EpisodeRecord]:
         """Every complete record, retried attempts included, in the order written; a torn last line
