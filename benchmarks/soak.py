@@ -69,6 +69,9 @@ class SoakOptions:
     kill_every_s: float = 5.0
     seed: int = 0
     workspaces: Path | None = None
+    restart_daemon: str | None = None
+    """A shell command that restarts the Docker daemon (run once, `restart_after_s` into the run)."""
+    restart_after_s: float = 30.0
 
 
 @dataclass
@@ -86,6 +89,8 @@ class SoakReport:
     kills: int = 0
     model_calls: int = 0
     wall_s: float = 0.0
+    daemon_restart_s: float | None = None
+    """How long the daemon was away, where it was restarted (-1: the run ended first)."""
 
     @property
     def ok(self) -> bool:
@@ -163,7 +168,10 @@ class _Killer(threading.Thread):
         from agentbench_ts.sandbox.docker.sandbox import OWNER_LABEL, SANDBOX_LABEL, owner_label  # noqa: PLC0415
 
         client = docker_client()
-        ours = {"label": [SANDBOX_LABEL, f"{OWNER_LABEL}={owner_label()}"], "status": "running"}
+        ours: dict[str, str | list[str] | bool] = {
+            "label": [SANDBOX_LABEL, f"{OWNER_LABEL}={owner_label()}"],
+            "status": "running",
+        }
         while not self.stop.wait(self.every_s):
             running = client.containers.list(filters=ours)  # this process's only
             if running:
@@ -172,6 +180,26 @@ class _Killer(threading.Thread):
                     self.kills += 1
                 except Exception:  # it may be gone already
                     pass
+
+
+class _DaemonRestart(threading.Thread):
+    """Runs `command` (a restart of the Docker daemon) once, `after_s` into the run, and waits for the
+    daemon to answer again."""
+
+    def __init__(self, command: str, after_s: float) -> None:
+        super().__init__(daemon=True, name="soak-daemon-restart")
+        self.command, self.after_s, self.stop, self.done_s = command, after_s, threading.Event(), -1.0
+
+    def run(self) -> None:
+        if self.stop.wait(self.after_s):
+            return
+        started = time.monotonic()
+        subprocess.run(
+            self.command, shell=True, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        while subprocess.run(["docker", "info"], capture_output=True, check=False).returncode != 0:
+            time.sleep(0.5)
+        self.done_s = time.monotonic() - started
 
 
 class _Memory(threading.Thread):
@@ -225,6 +253,9 @@ def run_soak(options: SoakOptions) -> SoakReport:
     samples = max(1, math.ceil(options.episodes / len(tasks)))
     sandbox = _sandbox(options)
     memory, killer = _Memory(), _Killer(options.kill_every_s, options.seed)
+    restart = (
+        _DaemonRestart(options.restart_daemon, options.restart_after_s) if options.restart_daemon else None
+    )
     started = time.monotonic()
     with ScriptedChatServer(_policy(tasks), fault_source=_faults(options.fault_rate, options.seed)) as server:
         spec = f"openai:{server.base_url}#scripted"
@@ -236,19 +267,25 @@ def run_soak(options: SoakOptions) -> SoakReport:
             agent=AgentConfig(test_policy="end", max_steps=12),
             samples=samples,
             concurrency=options.concurrency,
-            retry=RetryPolicy(attempts=4, backoff_s=0.2),
+            retry=RetryPolicy(attempts=4, backoff_s=1.0),
         )
         memory.start()
         if options.sandbox == "docker" and options.kill_every_s > 0:
             killer.start()
+        if restart is not None:
+            restart.start()
         try:
             run_tasks(config, tasks=tasks)
         finally:
             killer.stop.set()
             memory.stop.set()
+            if restart is not None:
+                restart.stop.set()
+                restart.join()
         report.model_calls = server.calls
     report.wall_s = time.monotonic() - started
     report.kills = killer.kills
+    report.daemon_restart_s = restart.done_s if restart is not None else None
     report.checks = _checks(options, sandbox, tasks=tasks, samples=samples, rss=memory.samples, report=report)
     return report
 
@@ -279,7 +316,7 @@ def _checks(
             f"{len(keys)} records for {len(expected)} pairs",
         )
     )
-    numbering = {}
+    numbering: dict[tuple[str, int], list[int]] = {}
     for record in attempts:
         numbering.setdefault(record.key, []).append(record.attempt)
     gaps = [k for k, seen in numbering.items() if seen != list(range(len(seen)))]
@@ -350,11 +387,26 @@ def main() -> int:
     parser.add_argument("--fault-rate", type=float, default=0.03)
     parser.add_argument("--kill-every-s", type=float, default=5.0)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--restart-daemon", help="a shell command that restarts the Docker daemon, run once")
+    parser.add_argument("--restart-after-s", type=float, default=30.0)
     args = parser.parse_args()
     options = SoakOptions(
-        args.out, args.episodes, args.concurrency, args.sandbox, args.fault_rate, args.kill_every_s, args.seed
+        args.out,
+        args.episodes,
+        args.concurrency,
+        args.sandbox,
+        args.fault_rate,
+        args.kill_every_s,
+        args.seed,
+        restart_daemon=args.restart_daemon,
+        restart_after_s=args.restart_after_s,
     )
     report = run_soak(options)
+    if report.daemon_restart_s is not None:
+        print(
+            f"the Docker daemon was restarted {options.restart_after_s:.0f} s in"
+            f" (away {report.daemon_restart_s:.1f} s)"
+        )
     print(
         f"{report.episodes} episodes ({report.attempts} attempts, {report.model_calls} model calls,"
         f" {report.kills} containers killed) in {report.wall_s:.0f} s"

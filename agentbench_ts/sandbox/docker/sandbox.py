@@ -10,13 +10,13 @@ it: a fresh one is started on the same copy, so the workspace survives and nothi
 
 from __future__ import annotations
 
-import contextlib
 import os
 import socket
 import time
 import uuid
 from pathlib import Path
 
+import requests
 from docker import DockerClient
 from docker.errors import APIError, NotFound
 from docker.models.containers import Container
@@ -155,17 +155,31 @@ class DockerSandbox:
         self._teardown()
         self._start()
 
-    def _remove_container(self) -> None:
-        if self._container is not None:
-            with contextlib.suppress(NotFound):
+    def _remove_container(self, patience_s: float = 30.0) -> None:
+        """Remove the container; while the daemon does not answer (a restart), keep asking a while."""
+        if self._container is None:
+            return
+        deadline = time.monotonic() + patience_s
+        while True:
+            try:
                 self._container.remove(force=True)
-            self._container = None
+                break
+            except NotFound:
+                break
+            except (APIError, requests.exceptions.ConnectionError):
+                if time.monotonic() >= deadline:
+                    raise
+                time.sleep(1.0)
+        self._container = None
 
     def _teardown(self) -> None:
-        self._remove_container()
-        if self._repo is not None:
-            self._workspaces.remove(self._repo)
-            self._repo = None
+        """Container and workspace go, the workspace even where the container could not be removed."""
+        try:
+            self._remove_container()
+        finally:
+            if self._repo is not None:
+                self._workspaces.remove(self._repo)
+                self._repo = None
 
     def close(self) -> None:
         self._teardown()
