@@ -254,3 +254,28 @@ def test_a_container_killed_from_outside_during_a_command_is_a_sandbox_error(
             sandbox.exec("sleep 30", 60)
     finally:
         killer.cancel()
+
+
+def test_closing_waits_out_a_daemon_that_does_not_answer_and_always_frees_the_workspace(
+    docker_client,
+    workspace_copies,
+    toy_image: str,  # type: ignore[no-untyped-def]
+) -> None:
+    """During a daemon restart the container cannot be removed for a few seconds: close keeps asking,
+    and the episode's workspace goes either way."""
+    import requests
+
+    box = DockerSandbox(docker_client, toy_image, workspaces=workspace_copies, name="toy/add")
+    container = box._container
+    assert container is not None
+    real_remove, refusals = container.remove, [requests.exceptions.ConnectionError("daemon restarting")] * 2
+
+    def remove(**kwargs: object) -> None:
+        if refusals:
+            raise refusals.pop()
+        real_remove(**kwargs)
+
+    container.remove = remove  # type: ignore[method-assign]
+    box.close()
+    assert not refusals and _our_containers(docker_client) == []
+    assert list((workspace_copies.root / "episodes").iterdir()) == []
