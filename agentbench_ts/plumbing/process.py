@@ -22,7 +22,30 @@ from agentbench_ts.plumbing.output import CappedOutput
 
 _READ_CHUNK = 65536
 _DRAIN_AFTER_EXIT_S = 0.5
-"""How long output is still read after the command exits (a background child may hold the pipe)."""
+"""How long output is still read after the command exits without any arriving (a background child may
+hold the pipe open); while output keeps arriving (a loaded machine still reading megabytes), reading
+goes on, up to _DRAIN_AT_MOST_S."""
+_DRAIN_AT_MOST_S = 30.0
+
+
+def _received(outputs: Sequence[CappedOutput]) -> int:
+    return sum(len(o.head) + len(o.tail) + o.dropped for o in outputs)
+
+
+def _drain_after_exit(
+    readers: Sequence[threading.Thread], outputs: Sequence[CappedOutput], quiet_s: float = _DRAIN_AFTER_EXIT_S
+) -> None:
+    """Let the readers finish: for `quiet_s` without output, or as long as output keeps arriving (up to
+    _DRAIN_AT_MOST_S): a loaded machine may still be reading megabytes when the command has exited."""
+    deadline = time.monotonic() + _DRAIN_AT_MOST_S
+    seen = _received(outputs)
+    while any(reader.is_alive() for reader in readers) and time.monotonic() < deadline:
+        for reader in readers:
+            reader.join(quiet_s / len(readers))
+        now_seen = _received(outputs)
+        if now_seen == seen:
+            return  # nothing arrived: whatever holds the pipe is not the command
+        seen = now_seen
 
 
 @dataclass(frozen=True)
@@ -82,14 +105,11 @@ def run_process(
     except subprocess.TimeoutExpired:
         timed_out = True
     if not timed_out:
-        drain_until = time.monotonic() + _DRAIN_AFTER_EXIT_S
-        for reader in readers:
-            reader.join(max(drain_until - time.monotonic(), 0))
+        _drain_after_exit(readers, outputs)
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)
     exit_code = proc.wait()
-    for reader in readers:
-        reader.join(5)
+    _drain_after_exit(readers, outputs, quiet_s=5.0)  # the group is gone: what is left in the pipes
     for stream in streams:
         if stream is not None:
             stream.close()
