@@ -9,8 +9,9 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from agentbench_ts.extract.corpus import file_sha256
 from agentbench_ts.rounds.experiment import POOLS, Experiment
-from agentbench_ts.rounds.manifest import file_sha256, read_manifest
+from agentbench_ts.rounds.manifest import read_manifest
 from agentbench_ts.traces.store import TraceStore
 
 

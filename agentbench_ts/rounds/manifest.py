@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, JsonValue
 
+from agentbench_ts.extract.corpus import file_sha256
 from agentbench_ts.plumbing.jsonl import write_atomically
 from agentbench_ts.traces.store import TraceStore
 
@@ -29,14 +30,6 @@ class Manifest(BaseModel):
 def fingerprint(value: Any) -> str:
     """sha256 of a JSON value in canonical form."""
     return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def folder_fingerprint(folder: Path, cache: Path) -> str:

@@ -16,11 +16,11 @@ from typing import Protocol
 from pydantic import JsonValue
 
 from agentbench_ts.errors import ConfigError, LeakageError, TrainError
+from agentbench_ts.extract.corpus import file_sha256
 from agentbench_ts.report import summarize
 from agentbench_ts.rounds.experiment import POOLS, Experiment
 from agentbench_ts.rounds.manifest import (
     dataset_fingerprint,
-    file_sha256,
     fingerprint,
     folder_fingerprint,
     read_manifest,
