@@ -17,7 +17,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from agentbench_ts.errors import SandboxError
 from agentbench_ts.mswe.install_check import build_installs, check_installed
@@ -48,7 +48,7 @@ _FROM_LINE = re.compile(r"^FROM\s+\S+.*$", re.MULTILINE | re.IGNORECASE)
 MIRROR_DIR = "agentbench-mirror"
 SEED_DIR = "agentbench-npm-seed"
 SUBSTITUTION_LABEL = "agentbench.base_substitution"
-BaseChoice = str
+BaseChoice = Literal["auto", "official", "stand-in"]
 """auto (the official base where docker has it or may pull it, else a stand-in), official, stand-in."""
 
 

@@ -131,12 +131,6 @@ def run_one(
     )
 
 
-def pending_episodes(
-    tasks: Sequence[Task], samples: int, finished: set[tuple[str, int]]
-) -> list[tuple[Task, int]]:
-    return [(t, s) for t in tasks for s in range(samples) if (t.task_id, s) not in finished]
-
-
 def pending_attempts(
     tasks: Sequence[Task],
     samples: int,
