@@ -15,7 +15,12 @@ failure (the scripted model never fails: every final outcome is resolved, a time
 task, or an error after the retries ran out); no container, overlay mount or episode folder of the
 run is left; the trace has no torn line; `agentbench report` and the SFT extractor read it; the
 process's memory did not keep growing (RSS sampled every second: the last third's peak within 1.5x
-plus 64 MiB of the first third's). Not injected here (yet): a Docker daemon restart and a full disk.
+plus 64 MiB of the first third's).
+
+Optional: `--restart-daemon CMD` restarts the Docker daemon once, `--restart-after-s` into the run;
+`--disk-full-after-s S` puts the run directory on its own small tmpfs (root only) and fills it S seconds
+in: the run stops on ENOSPC as users would see it, the soak frees the space and resumes the run with the
+same configuration, and the checks then hold for the resumed whole.
 """
 
 from __future__ import annotations
@@ -28,12 +33,14 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from agentbench_ts.agent.config import AgentConfig
+from agentbench_ts.errors import TraceStoreError
 from agentbench_ts.extract import extract_sft
 from agentbench_ts.models.options import ModelOptions
 from agentbench_ts.protocol.actions import Final, ToolCall
@@ -72,6 +79,9 @@ class SoakOptions:
     restart_daemon: str | None = None
     """A shell command that restarts the Docker daemon (run once, `restart_after_s` into the run)."""
     restart_after_s: float = 30.0
+    disk_full_after_s: float | None = None
+    """Fill the run directory's own tmpfs this long into the run, then free it and resume."""
+    disk_mib: int = 1024
 
 
 @dataclass
@@ -91,6 +101,8 @@ class SoakReport:
     wall_s: float = 0.0
     daemon_restart_s: float | None = None
     """How long the daemon was away, where it was restarted (-1: the run ended first)."""
+    disk_full_stops: int = 0
+    """How often the run stopped on a full disk and was resumed."""
 
     @property
     def ok(self) -> bool:
@@ -202,6 +214,41 @@ class _DaemonRestart(threading.Thread):
         self.done_s = time.monotonic() - started
 
 
+class _DiskFiller(threading.Thread):
+    """Fills the run directory's filesystem `after_s` into the run and keeps it full until `free`."""
+
+    def __init__(self, directory: Path, after_s: float) -> None:
+        super().__init__(daemon=True, name="soak-disk-filler")
+        self.filler, self.after_s, self.stop = directory / "filler.bin", after_s, threading.Event()
+
+    def run(self) -> None:
+        if self.stop.wait(self.after_s):
+            return
+        chunk = b"\0" * (1 << 20)
+        try:
+            with self.filler.open("wb") as out:
+                while not self.stop.is_set():
+                    out.write(chunk)
+                    out.flush()
+        except OSError:  # full: what it was for
+            pass
+
+    def free(self) -> None:
+        self.stop.set()
+        self.join()
+        self.filler.unlink(missing_ok=True)
+
+
+@contextmanager
+def _own_tmpfs(directory: Path, mib: int) -> Iterator[None]:
+    directory.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={mib}m", "tmpfs", str(directory)], check=True)
+    try:
+        yield
+    finally:
+        subprocess.run(["umount", "-l", str(directory)], check=False)
+
+
 class _Memory(threading.Thread):
     def __init__(self) -> None:
         super().__init__(daemon=True, name="soak-rss")
@@ -275,7 +322,7 @@ def run_soak(options: SoakOptions) -> SoakReport:
         if restart is not None:
             restart.start()
         try:
-            run_tasks(config, tasks=tasks)
+            report.disk_full_stops = _run_resuming_after_full_disk(config, tasks, options)
         finally:
             killer.stop.set()
             memory.stop.set()
@@ -288,6 +335,28 @@ def run_soak(options: SoakOptions) -> SoakReport:
     report.daemon_restart_s = restart.done_s if restart is not None else None
     report.checks = _checks(options, sandbox, tasks=tasks, samples=samples, rss=memory.samples, report=report)
     return report
+
+
+def _run_resuming_after_full_disk(config: RunConfig, tasks: list[Task], options: SoakOptions) -> int:
+    """Runs the tasks; where the disk fills up, frees it and runs the same command again (a resume)."""
+    if options.disk_full_after_s is None:
+        run_tasks(config, tasks=tasks)
+        return 0
+    filler = _DiskFiller(options.out, options.disk_full_after_s)
+    filler.start()
+    stops = 0
+    while True:
+        try:
+            run_tasks(config, tasks=tasks)
+        except TraceStoreError as exc:
+            if "no space left" not in str(exc):
+                raise
+            stops += 1
+            print(f"the run stopped: {exc}", flush=True)
+            filler.free()
+            continue
+        filler.free()
+        return stops
 
 
 def _checks(
@@ -389,6 +458,10 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--restart-daemon", help="a shell command that restarts the Docker daemon, run once")
     parser.add_argument("--restart-after-s", type=float, default=30.0)
+    parser.add_argument(
+        "--disk-full-after-s", type=float, help="fill the run directory's own tmpfs this far in (root)"
+    )
+    parser.add_argument("--disk-mib", type=int, default=1024, help="the size of that tmpfs")
     args = parser.parse_args()
     options = SoakOptions(
         args.out,
@@ -400,8 +473,16 @@ def main() -> int:
         args.seed,
         restart_daemon=args.restart_daemon,
         restart_after_s=args.restart_after_s,
+        disk_full_after_s=args.disk_full_after_s,
+        disk_mib=args.disk_mib,
     )
-    report = run_soak(options)
+    if options.disk_full_after_s is not None:
+        with _own_tmpfs(options.out, options.disk_mib):
+            report = run_soak(options)
+    else:
+        report = run_soak(options)
+    if report.disk_full_stops:
+        print(f"the disk filled up {options.disk_full_after_s:.0f} s in; resumed {report.disk_full_stops}x")
     if report.daemon_restart_s is not None:
         print(
             f"the Docker daemon was restarted {options.restart_after_s:.0f} s in"

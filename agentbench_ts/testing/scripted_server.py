@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import socket
+import sys
 import threading
 import time
 import uuid
@@ -225,6 +226,11 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 1024  # the default backlog (5) drops connections from many clients at once
     owner: ScriptedChatServer
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        # A client that gave up (its request timed out) is part of the scripts it serves, not news.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)  # type: ignore[arg-type]
 
 
 class ScriptedChatServer:
