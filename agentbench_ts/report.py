@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -38,6 +39,16 @@ class RunSummary:
     @property
     def valid_action_rate(self) -> float:
         return (self.steps - self.parse_errors) / self.steps if self.steps else 0.0
+
+
+def wilson(successes: int, trials: int, z: float = 1.96) -> tuple[float, float]:
+    """The 95% Wilson score interval of a proportion."""
+    if trials == 0:
+        return 0.0, 0.0
+    p = successes / trials
+    centre = (p + z * z / (2 * trials)) / (1 + z * z / trials)
+    half = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / (1 + z * z / trials)
+    return max(centre - half, 0.0), min(centre + half, 1.0)
 
 
 def summarize(records: Iterable[EpisodeRecord]) -> RunSummary:

@@ -19,6 +19,7 @@ from agentbench_ts.cli.sandbox_cmd import add_sandbox_commands, sandbox_command
 from agentbench_ts.cli.serve_cmd import add_serve_commands, serve_command
 from agentbench_ts.cli.tasks_cmd import add_tasks_commands, tasks_command
 from agentbench_ts.cli.train_cmd import adapters_command, add_train_commands, train_command
+from agentbench_ts.cli.view_cmd import add_view_commands, view_command
 from agentbench_ts.errors import AgentbenchError
 
 Command = Callable[[argparse.Namespace, Sequence[str]], int]
@@ -36,6 +37,7 @@ COMMANDS: dict[str, Command] = {
     "mswe": mswe_command,
     "train": train_command,
     "round": lambda args, argv: round_command(args),
+    "view": lambda args, argv: view_command(args),
 }
 
 
@@ -52,6 +54,7 @@ def _parser() -> argparse.ArgumentParser:
     add_mswe_commands(sub)
     add_train_commands(sub)
     add_round_commands(sub)
+    add_view_commands(sub)
     return parser
 
 

@@ -4,11 +4,10 @@ episode; as a Markdown table and PNG plots (matplotlib), written under EXP/repor
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from agentbench_ts.report import RunSummary, summarize
+from agentbench_ts.report import RunSummary, summarize, wilson
 from agentbench_ts.rounds.experiment import POOLS, Experiment
 from agentbench_ts.traces.records import EpisodeRecord
 from agentbench_ts.traces.store import TraceStore
@@ -22,16 +21,6 @@ class Row:
     summary: RunSummary
     low: float
     high: float
-
-
-def wilson(successes: int, trials: int, z: float = 1.96) -> tuple[float, float]:
-    """The 95% Wilson score interval of a proportion."""
-    if trials == 0:
-        return 0.0, 0.0
-    p = successes / trials
-    centre = (p + z * z / (2 * trials)) / (1 + z * z / trials)
-    half = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / (1 + z * z / trials)
-    return max(centre - half, 0.0), min(centre + half, 1.0)
 
 
 def row(r: int, pool: str, source: str, episodes: list[EpisodeRecord]) -> Row:

@@ -1,0 +1,1 @@
+"""Seeing runs: a static trace viewer (`agentbench view`), run comparison, and plots."""
