@@ -9,6 +9,7 @@ import threading
 from collections.abc import Callable, Sequence
 from types import FrameType
 
+from agentbench_ts.cli.export_cmd import add_export_commands, export_command
 from agentbench_ts.cli.extract_cmd import add_extract_commands, extract_command
 from agentbench_ts.cli.mswe_cmd import add_mswe_commands, mswe_command
 from agentbench_ts.cli.multiple_cmd import add_multiple_commands, multiple_command
@@ -38,6 +39,7 @@ COMMANDS: dict[str, Command] = {
     "train": train_command,
     "round": lambda args, argv: round_command(args),
     "view": lambda args, argv: view_command(args),
+    "export": lambda args, argv: export_command(args),
 }
 
 
@@ -55,6 +57,7 @@ def _parser() -> argparse.ArgumentParser:
     add_train_commands(sub)
     add_round_commands(sub)
     add_view_commands(sub)
+    add_export_commands(sub)
     return parser
 
 

@@ -10,19 +10,28 @@ from agentbench_ts.traces.store import TraceStore
 
 
 def add_report_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    report = sub.add_parser("report", help="summarize a run directory")
-    report.add_argument("run_dir", type=Path)
+    report = sub.add_parser("report", help="summarize run directories (and plot them)")
+    report.add_argument("run_dirs", nargs="+", type=Path, metavar="RUN")
     report.add_argument("--episodes", action="store_true", help="also list every episode")
+    report.add_argument("--plots", type=Path, metavar="DIR", help="write PNG plots (matplotlib) there")
     check = sub.add_parser("render-check", help="check the render contract of a run against a tokenizer")
     check.add_argument("run_dir", type=Path)
     check.add_argument("--tokenizer", required=True, type=Path, help="a local tokenizer folder")
 
 
 def report_command(args: argparse.Namespace) -> int:
-    records = list(TraceStore(args.run_dir).episodes())
-    if args.episodes:
-        print(format_episodes(records))
-    print(format_summary(summarize(records)))
+    runs = {str(run_dir): list(TraceStore(run_dir).episodes()) for run_dir in args.run_dirs}
+    for name, records in runs.items():
+        if len(runs) > 1:
+            print(name)
+        if args.episodes:
+            print(format_episodes(records))
+        print(format_summary(summarize(records)))
+    if args.plots:
+        from agentbench_ts.view.plots import write_plots  # noqa: PLC0415 (matplotlib)
+
+        for path in write_plots(runs, args.plots):
+            print(f"plot: {path}")
     return 0
 
 

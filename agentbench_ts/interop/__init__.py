@@ -1,0 +1,1 @@
+"""Runs in other tools' formats: ATIF trajectories in Harbor's job layout."""
