@@ -231,9 +231,9 @@ def trial_result(record: EpisodeRecord, info: RunInfo, name: str, folder: Path, 
         }
     at = started
     for phase, key in (
-        ("environment_setup", "sandbox"),
-        ("agent_execution", "agent"),
-        ("verifier", "grading"),
+        ("environment_setup", "sandbox_s"),
+        ("agent_execution", "agent_s"),
+        ("verifier", "grading_s"),
     ):
         if key in record.timings:
             end = at + timedelta(seconds=record.timings[key])
