@@ -185,13 +185,15 @@ class _Killer(threading.Thread):
             "status": "running",
         }
         while not self.stop.wait(self.every_s):
-            running = client.containers.list(filters=ours)  # this process's only
-            if running:
-                try:
+            # Any call may fail: a container listed may be gone before it is inspected (a run stopping
+            # removes many at once), and the daemon may be restarting. The killer goes on regardless.
+            try:
+                running = client.containers.list(filters=ours)  # this process's only
+                if running:
                     self.rng.choice(running).kill()
                     self.kills += 1
-                except Exception:  # it may be gone already
-                    pass
+            except Exception:
+                continue
 
 
 class _DaemonRestart(threading.Thread):
