@@ -242,7 +242,7 @@ class _DiskFiller(threading.Thread):
 
 
 @contextmanager
-def _own_tmpfs(directory: Path, mib: int) -> Iterator[None]:
+def own_tmpfs(directory: Path, mib: int) -> Iterator[None]:
     directory.mkdir(parents=True, exist_ok=True)
     subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={mib}m", "tmpfs", str(directory)], check=True)
     try:
@@ -479,7 +479,7 @@ def main() -> int:
         disk_mib=args.disk_mib,
     )
     if options.disk_full_after_s is not None:
-        with _own_tmpfs(options.out, options.disk_mib):
+        with own_tmpfs(options.out, options.disk_mib):
             report = run_soak(options)
     else:
         report = run_soak(options)

@@ -42,8 +42,10 @@ def test_a_run_becomes_pages_a_summary_rows_and_one_file_per_episode(tmp_path: P
         ],
     )
     site = build_site([run], tmp_path / "site")
-    for page in ("index.html", "run.html", "episode.html", "compare.html", "app.js", "style.css"):
-        assert (site.out / page).is_file()
+    for page in ("index", "run", "episode", "compare"):
+        html = (site.out / f"{page}.html").read_text()
+        assert f'data-page="{page}"' in html and "script-src 'self'" in html and "<script>" not in html
+    assert (site.out / "app.js").is_file() and (site.out / "style.css").is_file()
     key, summary = data(site.out / "data" / "r0" / "run.js")
     assert key == "r0/run"
     assert (summary["episodes"], summary["attempts"], summary["resolved"], summary["graded"]) == (3, 4, 2, 3)

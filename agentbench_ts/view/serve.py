@@ -7,10 +7,7 @@ import functools
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-CSP = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'none'; "
-    "object-src 'none'; base-uri 'none'; form-action 'none'"
-)
+from agentbench_ts.view.site import CSP
 
 
 class _Handler(SimpleHTTPRequestHandler):

@@ -26,7 +26,14 @@ ROWS_PER_CHUNK = 500
 FIRST_PAGE_BOUND = 256 * 1024
 """Bytes of data the first page of a run loads (site.js + run.js + the first chunk of rows) at most,
 for a run of any size (index rows hold no free text beyond a task id cut to INDEX_TEXT_LIMIT)."""
-PAGES = ("index.html", "run.html", "episode.html", "compare.html", "app.js", "style.css")
+PAGES = ("index", "run", "episode", "compare")
+"""Each is `page.html` with its name in: the script reads it and draws that page."""
+ASSETS = ("app.js", "style.css")
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'none'; "
+    "object-src 'none'; base-uri 'none'; form-action 'none'"
+)
+"""No inline script or style, nothing from anywhere but the site's own files, no network."""
 MARKER = "agentbench-view.json"
 """Written in every site: a rebuild replaces only a folder that has it (or an empty one)."""
 
@@ -47,8 +54,12 @@ class Site:
 def build_site(paths: list[Path], out: Path) -> Site:
     runs = discover_runs(paths)
     _prepare(out)
+    static = resources.files("agentbench_ts.view").joinpath("static")
+    template = static.joinpath("page.html").read_text(encoding="utf-8")
     for page in PAGES:
-        (out / page).write_bytes(resources.files("agentbench_ts.view").joinpath("static", page).read_bytes())
+        (out / f"{page}.html").write_text(template.format(csp=CSP, page=page), encoding="utf-8")
+    for asset in ASSETS:
+        (out / asset).write_bytes(static.joinpath(asset).read_bytes())
     data = out / "data"
     summaries, finals, first_pages = [], [], []
     for number, ref in enumerate(runs):
