@@ -406,6 +406,18 @@ def _checks(
     checks.append(
         Check("the hanging test command ends as a timeout", hang <= {"timeout", "error"}, f"{hang}")
     )
+    # Fault-free, the scripted oracle resolves every task but the hanging one: so must this run, on
+    # every episode whose retries did not run out.
+    graded = [r for r in finals if not r.task_id.endswith("-hangs") and r.outcome != "error"]
+    resolved = sum(r.outcome == "resolved" for r in graded)
+    errors = sum(r.outcome == "error" for r in finals)
+    checks.append(
+        Check(
+            "resolved as a fault-free run would be",
+            resolved == len(graded),
+            f"{resolved} of {len(graded)}; {errors} ended in error after their retries",
+        )
+    )
     infra = [r for r in attempts if r.stop_reason in ("harness_error", "model_error")]
     checks.append(
         Check("infrastructure errors are outcome 'error'", all(r.outcome == "error" for r in infra))
