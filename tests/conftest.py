@@ -105,6 +105,20 @@ def workspace_copies(docker_client, tmp_path_factory: pytest.TempPathFactory):  
     return WorkspaceCopies(docker_client, tmp_path_factory.mktemp("docker-workspaces"))
 
 
+@pytest.fixture(scope="module")
+def unsloth_may_skip_torchvision() -> None:
+    """Unsloth checks for torchvision when imported; these machines have none and need none."""
+    os.environ.setdefault("UNSLOTH_SKIP_TORCHVISION_CHECK", "1")
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny random Qwen2 with a locally trained tokenizer (tests/tiny_models.py): mechanics only."""
+    from tiny_models import build_tiny_qwen2
+
+    return build_tiny_qwen2(tmp_path_factory.mktemp("tiny") / "base")
+
+
 def make_js_task(root: Path, task_id: str = "toy/add") -> Task:
     repo = write_tree(root / "repo", {"src/add.js": BUGGY_ADD, "test/add.test.js": ADD_TESTS})
     gold = write_tree(root / "gold", {"src/add.js": FIXED_ADD})

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from experiments import HELD_OUT, TRAIN, small_experiment, suite, write_experiment
-from tiny_models import build_protocol_learner, build_tiny_qwen2
+from tiny_models import build_protocol_learner
 
 from agentbench_ts.cli.main import main
 from agentbench_ts.rounds.manifest import read_manifest
@@ -25,19 +25,9 @@ from agentbench_ts.traces import TraceStore
 
 from conftest import QUIXBUGS
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("unsloth_may_skip_torchvision")]
 STAGES = ["serve", "eval", "extract", "train", "verify", "serve", "eval"]
 FAKE_VLLM = Path(__file__).with_name("fake_vllm.py")
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _unsloth_may_skip_torchvision() -> None:
-    os.environ.setdefault("UNSLOTH_SKIP_TORCHVISION_CHECK", "1")
-
-
-@pytest.fixture(scope="module")
-def base(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_tiny_qwen2(tmp_path_factory.mktemp("tiny") / "base")
 
 
 @pytest.fixture(scope="module")

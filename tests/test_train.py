@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 from mixed_traces import record_mixed_runs
-from tiny_models import build_tiny_qwen2
 
 from agentbench_ts.errors import TrainError
 from agentbench_ts.extract import (
@@ -29,20 +28,10 @@ from agentbench_ts.sandbox.registry import sandbox_factory
 from agentbench_ts.train.adapter import file_sha256, read_info
 from agentbench_ts.train.config import LoraSettings, Selection, TrainConfig
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("unsloth_may_skip_torchvision")]
 ALL_TRAIN = TaskSelection(SplitSpec((("train", 1.0),)))
 FAST = {"max_steps": 4, "batch_size": 2, "grad_accum": 1, "learning_rate": 1e-3, "max_length": 4096}
 SMALL_LORA = LoraSettings(r=8, alpha=16)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _unsloth_may_skip_torchvision() -> None:
-    os.environ.setdefault("UNSLOTH_SKIP_TORCHVISION_CHECK", "1")
-
-
-@pytest.fixture(scope="module")
-def base(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_tiny_qwen2(tmp_path_factory.mktemp("tiny") / "base")
 
 
 @pytest.fixture(scope="module")
