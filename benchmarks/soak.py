@@ -29,6 +29,7 @@ import argparse
 import json
 import math
 import random
+import shutil
 import subprocess
 import sys
 import threading
@@ -493,6 +494,10 @@ def main() -> int:
     if options.disk_full_after_s is not None:
         with own_tmpfs(options.out, options.disk_mib):
             report = run_soak(options)
+            kept = options.out.with_name(options.out.name + "-kept")
+            shutil.rmtree(kept, ignore_errors=True)
+            shutil.copytree(options.out, kept)  # the tmpfs goes: the trace stays for a look
+        print(f"the run's trace is kept in {kept}")
     else:
         report = run_soak(options)
     if report.disk_full_stops:
