@@ -124,8 +124,6 @@ def soak_tasks(tmp: Path) -> list[Task]:
     )
     big = tmp / "big-repo"
     if not big.exists():
-        import shutil  # noqa: PLC0415
-
         shutil.copytree(first.repo_dir, big, symlinks=True)
         (big / "src" / "huge.ts").write_text("// padding\n" * 200_000)
     capped = first.model_copy(
