@@ -64,6 +64,15 @@ class CommandResult:
     def ok(self) -> bool:
         return self.exit_code == 0 and not self.timed_out
 
+    @property
+    def log(self) -> str:
+        """Everything the command printed, for people and error messages: stdout, then stderr where
+        it was kept apart. Never parse it as data."""
+        if not self.stderr:
+            return self.output
+        joint = "" if not self.output or self.output.endswith("\n") else "\n"
+        return self.output + joint + self.stderr
+
 
 def _drain(stream: IO[bytes], into: CappedOutput) -> None:
     with contextlib.suppress(OSError, ValueError):
@@ -131,7 +140,15 @@ def run_shell(
     *,
     max_output_bytes: int = 1_000_000,
     max_file_bytes: int = 1 << 30,
+    separate_stderr: bool = False,
 ) -> CommandResult:
     """`command` through bash, with files it writes capped at max_file_bytes and no core dumps."""
     limited = f"ulimit -c 0; ulimit -f {max(max_file_bytes // 1024, 1)}; {command}"
-    return run_process(["bash", "-c", limited], cwd, env, timeout_s, max_output_bytes=max_output_bytes)
+    return run_process(
+        ["bash", "-c", limited],
+        cwd,
+        env,
+        timeout_s,
+        max_output_bytes=max_output_bytes,
+        separate_stderr=separate_stderr,
+    )

@@ -40,8 +40,10 @@ class Sandbox(Protocol):
     @property
     def workspace(self) -> Workspace: ...
 
-    def exec(self, command: str, timeout_s: float) -> CommandResult:
-        """Run a shell command in the repository root; kill its process tree at the timeout."""
+    def exec(self, command: str, timeout_s: float, *, separate_stderr: bool = False) -> CommandResult:
+        """Run a shell command in the repository root; kill its process tree at the timeout.
+        With separate_stderr, `output` is stdout alone and `stderr` holds the rest: what a command
+        writes as data (a diff, a listing, JSON) is read from stdout, never mixed with warnings."""
         ...
 
     def reset(self) -> None:
@@ -57,9 +59,10 @@ def workspace_diff(sandbox: Sandbox, timeout_s: float = 60.0) -> str:
     """The diff of the workspace against its start state (BASE_REF, else HEAD), new files included;
     a SandboxError where git cannot say (a grader must not take that for an empty patch)."""
     base = f"$(git rev-parse -q --verify {BASE_REF} || echo HEAD)"
-    result = sandbox.exec(f"git add -A && git diff --cached --binary {base}", timeout_s)
+    command = f"git add -A && git diff --cached --binary {base}"
+    result = sandbox.exec(command, timeout_s, separate_stderr=True)
     if not result.ok:
-        raise SandboxError(f"cannot take the workspace's diff: {result.output[-500:].strip()}")
+        raise SandboxError(f"cannot take the workspace's diff: {result.log[-500:].strip()}")
     return result.output
 
 
@@ -87,6 +90,6 @@ def apply_patch(sandbox: Sandbox, patch: str, timeout_s: float = 60.0) -> None:
     apply = "git apply --binary --whitespace=nowarn -"
     steps.append(f"base64 -d {_PATCH_FILE} | {apply}; code=$?; rm -f {_PATCH_FILE}; exit $code")
     for step in steps:
-        result = sandbox.exec(step, timeout_s)
+        result = sandbox.exec(step, timeout_s, separate_stderr=True)
         if not result.ok:
-            raise SandboxError(f"the patch does not apply: {result.output[-1000:].strip()}")
+            raise SandboxError(f"the patch does not apply: {result.log[-1000:].strip()}")

@@ -83,10 +83,17 @@ class LocalSandbox:
     def repo_path(self) -> Path:
         return self._repo
 
-    def exec(self, command: str, timeout_s: float) -> CommandResult:
+    def exec(self, command: str, timeout_s: float, *, separate_stderr: bool = False) -> CommandResult:
         if not self._repo.is_dir():
             raise SandboxError("sandbox is closed")
-        return run_shell(command, self._repo, self._env, timeout_s, max_output_bytes=self._max_output_bytes)
+        return run_shell(
+            command,
+            self._repo,
+            self._env,
+            timeout_s,
+            max_output_bytes=self._max_output_bytes,
+            separate_stderr=separate_stderr,
+        )
 
     def reset(self) -> None:
         shutil.rmtree(self._repo, ignore_errors=True)

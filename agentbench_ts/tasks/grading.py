@@ -44,8 +44,9 @@ def judge(task: Task, tests: dict[str, TestStatus]) -> tuple[bool, list[str]]:
 
 
 def run_tests(task: Task, sandbox: Sandbox) -> TestReport:
-    """The 'tap' grader: the task's test_command, its TAP output, every required test passing."""
-    result = sandbox.exec(task.test_command, task.test_timeout_s)
+    """The 'tap' grader: the task's test_command, its TAP report (stdout: what a test writes to stderr
+    cannot pass for a test line), every required test passing."""
+    result = sandbox.exec(task.test_command, task.test_timeout_s, separate_stderr=True)
     tests = parse_tap(result.output)
     resolved, missing = judge(task, tests)
     return TestReport(
@@ -54,9 +55,9 @@ def run_tests(task: Task, sandbox: Sandbox) -> TestReport:
         timed_out=result.timed_out,
         tests=tests,
         missing=missing,
-        summary=summarize_tests(tests, missing, result.output, result.timed_out),
+        summary=summarize_tests(tests, missing, result.log, result.timed_out),
         elapsed_s=result.elapsed_s,
-        output_tail=result.output[-OUTPUT_TAIL_CHARS:],
+        output_tail=result.log[-OUTPUT_TAIL_CHARS:],
     )
 
 

@@ -13,10 +13,11 @@ from docker.errors import APIError, NotFound
 from agentbench_ts.plumbing.output import CappedOutput
 from agentbench_ts.plumbing.process import CommandResult
 
-# $1: the command, $2: the file-size cap in KiB. The command runs in a session of its own; when it
-# ends, whatever it left running in that session is killed, so nothing outlives the call.
+# $1: the command, $2: the file-size cap in KiB, $3: "merge" to merge stderr into stdout. The command
+# runs in a session of its own; when it ends, whatever it left running in that session is killed, so
+# nothing outlives the call.
 _WRAPPER = """ulimit -c 0; ulimit -f "$2"
-setsid bash -c "$1" </dev/null 2>&1 &
+if [ "$3" = merge ]; then setsid bash -c "$1" </dev/null 2>&1 & else setsid bash -c "$1" </dev/null & fi
 child=$!
 wait "$child"; code=$?
 kill -9 -- "-$child" 2>/dev/null
@@ -25,7 +26,7 @@ exit "$code"
 _END = object()
 
 
-def _pump(stream: Iterator[bytes], chunks: queue.Queue[object]) -> None:
+def _pump(stream: Iterator[bytes | tuple[bytes | None, bytes | None]], chunks: queue.Queue[object]) -> None:
     try:
         for chunk in stream:
             chunks.put(chunk)
@@ -45,16 +46,20 @@ def exec_in_container(
     max_output_bytes: int,
     max_file_bytes: int,
     on_timeout: Callable[[], None],
+    separate_stderr: bool = False,
 ) -> CommandResult:
-    """Run `command`; at the deadline call on_timeout (which must end every process it started)."""
+    """Run `command`; at the deadline call on_timeout (which must end every process it started).
+    With separate_stderr the two streams come apart (docker's multiplexed stream, demultiplexed)."""
     started = time.monotonic()
-    argv = ["bash", "-c", _WRAPPER, "agentbench-exec", command, str(max(max_file_bytes // 1024, 1))]
+    cap_kib = str(max(max_file_bytes // 1024, 1))
+    mode = "apart" if separate_stderr else "merge"
+    argv = ["bash", "-c", _WRAPPER, "agentbench-exec", command, cap_kib, mode]
     exec_id = client.api.exec_create(container_id, argv, workdir=workdir, environment={"HOME": "/tmp"})["Id"]
-    stream = client.api.exec_start(exec_id, stream=True, demux=False)
+    stream = client.api.exec_start(exec_id, stream=True, demux=separate_stderr)
     chunks: queue.Queue[object] = queue.Queue()
     reader = threading.Thread(target=_pump, args=(stream, chunks), daemon=True)
     reader.start()
-    output = CappedOutput(max_output_bytes)
+    output, errors = CappedOutput(max_output_bytes), CappedOutput(max_output_bytes)
     deadline = started + timeout_s
     timed_out = False
     while True:
@@ -66,8 +71,13 @@ def exec_in_container(
             break
         if chunk is _END:
             break
-        assert isinstance(chunk, bytes)
-        output.add(chunk)
+        if isinstance(chunk, tuple):  # demultiplexed: (stdout, stderr), one of them None
+            out, err = chunk
+            output.add(out or b"")
+            errors.add(err or b"")
+        else:
+            assert isinstance(chunk, bytes)
+            output.add(chunk)
     reader.join(timeout=5)
     exit_code = None
     if not timed_out:
@@ -78,7 +88,8 @@ def exec_in_container(
     return CommandResult(
         exit_code=exit_code,
         output=output.text(),
+        stderr=errors.text(),
         timed_out=timed_out,
-        truncated=output.dropped > 0,
+        truncated=output.dropped > 0 or errors.dropped > 0,
         elapsed_s=time.monotonic() - started,
     )

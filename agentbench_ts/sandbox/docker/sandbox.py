@@ -116,7 +116,7 @@ class DockerSandbox:
         self._remove_container()
         self._container = self._run_container()
 
-    def exec(self, command: str, timeout_s: float) -> CommandResult:
+    def exec(self, command: str, timeout_s: float, *, separate_stderr: bool = False) -> CommandResult:
         """The command's result; a SandboxError where the container itself died meanwhile (killed from
         outside, the daemon restarted): that is the harness's failure, not the command's."""
         result = exec_in_container(
@@ -128,6 +128,7 @@ class DockerSandbox:
             max_output_bytes=self._limits.max_output_bytes,
             max_file_bytes=self._limits.max_file_bytes,
             on_timeout=self._replace_container,
+            separate_stderr=separate_stderr,
         )
         if not result.timed_out and not self._container_alive(killed=result.exit_code in _KILLED):
             raise SandboxError(
