@@ -27,6 +27,7 @@ ENTRY_POINT_GROUPS = {
     "sandbox": "agentbench_ts.sandboxes",
     "grader": "agentbench_ts.graders",
     "task source": "agentbench_ts.task_sources",
+    "mswe spec": "agentbench_ts.mswe_specs",
 }
 
 

@@ -15,9 +15,11 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from agentbench_ts.mswe.harness import HarnessConfig, create_instance, evaluate_patch, run_in_image
-from agentbench_ts.mswe.images import BuildOptions, ensure_instance_image
+from agentbench_ts.mswe.config import BuildOptions, HarnessConfig
+from agentbench_ts.mswe.images import ensure_instance_image
 from agentbench_ts.mswe.instances import load_instances
+from agentbench_ts.mswe.runs import evaluate_patch, run_in_image
+from agentbench_ts.mswe.specs import create_instance
 from agentbench_ts.runner.config import default_cache_dir
 from agentbench_ts.sandbox.config import DockerLimits, ImageConfig
 from agentbench_ts.sandbox.docker.bootstrap import BootstrapRecipe

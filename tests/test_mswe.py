@@ -11,10 +11,10 @@ import pytest
 from mswe_fixture import CALC, ORG, make_repository, parse_node_spec, pull_request, register
 
 from agentbench_ts.errors import TaskDataError
-from agentbench_ts.mswe.harness import HarnessConfig, evaluate_patch, record_from_runs
-from agentbench_ts.mswe.images import BuildOptions
+from agentbench_ts.mswe.config import BuildOptions, HarnessConfig
 from agentbench_ts.mswe.instances import load_instances
 from agentbench_ts.mswe.official import final_report, prediction
+from agentbench_ts.mswe.runs import evaluate_patch, record_from_runs
 from agentbench_ts.sandbox.config import DockerLimits
 
 

@@ -16,11 +16,12 @@ import pytest
 from mswe_fixture import CALC, ORG, make_repository, register, register_one_image
 
 from agentbench_ts.errors import SandboxError, TaskDataError
+from agentbench_ts.mswe.config import BuildOptions, HarnessConfig
 from agentbench_ts.mswe.flaky import varying, without
-from agentbench_ts.mswe.harness import HarnessConfig, create_instance
-from agentbench_ts.mswe.images import BuildOptions, ensure_instance_image
+from agentbench_ts.mswe.images import ensure_instance_image
 from agentbench_ts.mswe.make_instance import PullRequestSource, make_instance
 from agentbench_ts.mswe.mirrors import locked_repository_tarballs, tarball_from_mirror, working_clone
+from agentbench_ts.mswe.specs import create_instance
 from agentbench_ts.sandbox.config import DockerLimits
 from agentbench_ts.sandbox.docker.standins import ensure_stand_in, stand_in_spec
 from agentbench_ts.sandbox.docker.trust import CA_PATH, BuildTrust
@@ -123,15 +124,6 @@ def test_a_locked_repository_tarball_is_rebuilt_from_the_mirror_and_verified(tmp
     assert tarball_from_mirror(clone, locked) == gz
     wrong = locked.__class__(locked.name, "someorg", "dep", "v1.0.0", "sha512-" + "A" * 86 + "==")
     assert tarball_from_mirror(clone, wrong) is None  # nothing that does not match the lock is used
-
-
-def test_a_bare_mirror_is_cloned_with_every_ref_and_github_as_origin(tmp_path: Path) -> None:
-    bare, sha = _legacy_tarball_repo(tmp_path)
-    _git(bare, "update-ref", "refs/pull/7/head", sha)
-    clone = working_clone(bare, "someorg", "dep", tmp_path / "cache")
-    assert _git(clone, "remote", "get-url", "origin").strip() == "https://github.com/someorg/dep.git"
-    assert _git(clone, "rev-parse", "refs/mirror/pull/7/head").strip() == sha
-    assert working_clone(bare, "someorg", "dep", tmp_path / "cache") == clone  # made once per state
 
 
 def _register_style(base_image: str, repo: str, dockerfile: str) -> None:

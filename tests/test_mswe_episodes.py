@@ -17,10 +17,10 @@ from agentbench_ts.errors import ConfigError, SandboxError, TaskDataError
 from agentbench_ts.models.base import ModelFactory
 from agentbench_ts.models.registry import model_factory
 from agentbench_ts.models.scripted import ReplayModel
+from agentbench_ts.mswe.config import BuildOptions, HarnessConfig
 from agentbench_ts.mswe.grader import instance_record
-from agentbench_ts.mswe.harness import HarnessConfig, evaluate_patch, record_from_runs
-from agentbench_ts.mswe.images import BuildOptions
 from agentbench_ts.mswe.results import write_results
+from agentbench_ts.mswe.runs import evaluate_patch, record_from_runs
 from agentbench_ts.mswe.tasks import GRADER, instance_tasks
 from agentbench_ts.protocol.actions import Final, ToolCall
 from agentbench_ts.runner import ModelConfig, RunConfig, run_tasks

@@ -13,8 +13,8 @@ import pytest
 from mswe_fixture import ORG
 
 from agentbench_ts.errors import TaskDataError
-from agentbench_ts.mswe.harness import create_instance
 from agentbench_ts.mswe.images import repo_dir_in_image
+from agentbench_ts.mswe.specs import create_instance
 from agentbench_ts.mswe.tasks import problem_statement, write_gold
 
 from conftest import write_tree
@@ -99,7 +99,8 @@ class _RegistryDouble:
 def test_pull_tries_the_official_image_first_then_builds(pull_works: bool, tmp_path: Path) -> None:
     from mswe_fixture import CALC, make_repository, pull_request, register
 
-    from agentbench_ts.mswe.images import BuildOptions, ensure_instance_image
+    from agentbench_ts.mswe.config import BuildOptions
+    from agentbench_ts.mswe.images import ensure_instance_image
     from agentbench_ts.sandbox.docker.trust import BuildTrust
 
     register(_RegistryDouble.BASE, CALC)

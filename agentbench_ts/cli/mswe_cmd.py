@@ -169,7 +169,7 @@ def mswe_command(args: argparse.Namespace, argv: Sequence[str]) -> int:
 def make_instance_command(
     args: argparse.Namespace, options: MsweOptions, grading: MsweGraderOptions, context: SourceContext
 ) -> int:
-    from agentbench_ts.mswe.harness import HarnessConfig  # noqa: PLC0415
+    from agentbench_ts.mswe.config import HarnessConfig  # noqa: PLC0415
     from agentbench_ts.mswe.make_instance import TEST_GLOBS, PullRequestSource, make_instance  # noqa: PLC0415
     from agentbench_ts.sandbox.docker.client import docker_client  # noqa: PLC0415
 
@@ -208,9 +208,8 @@ def make_instance_command(
 
 
 def build_bases_command(args: argparse.Namespace) -> int:
-    from agentbench_ts.mswe.harness import create_instance  # noqa: PLC0415
-    from agentbench_ts.mswe.images import image_chain  # noqa: PLC0415
     from agentbench_ts.mswe.instances import load_instances  # noqa: PLC0415
+    from agentbench_ts.mswe.specs import create_instance, image_chain  # noqa: PLC0415
     from agentbench_ts.runner.config import default_cache_dir  # noqa: PLC0415
     from agentbench_ts.sandbox.config import ImageConfig  # noqa: PLC0415
     from agentbench_ts.sandbox.docker.bootstrap import BootstrapRecipe  # noqa: PLC0415

@@ -11,10 +11,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from agentbench_ts.errors import SandboxError, TaskDataError
+from agentbench_ts.mswe.config import HarnessConfig
 from agentbench_ts.mswe.grader import MsweGrader, MsweGraderOptions
-from agentbench_ts.mswe.harness import HarnessConfig, evaluate_patch
 from agentbench_ts.mswe.instances import load_instances
 from agentbench_ts.mswe.official import Judgement, final_report
+from agentbench_ts.mswe.runs import evaluate_patch
 from agentbench_ts.mswe.source import JAVASCRIPT_HINT, MsweOptions, MsweSource
 from agentbench_ts.mswe.tasks import SUITE, task_id
 from agentbench_ts.sandbox.config import DockerSandboxConfig

@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from agentbench_ts.errors import TaskDataError
-from agentbench_ts.mswe.harness import fix_run
+from agentbench_ts.mswe.runs import fix_run
 from agentbench_ts.registry import parse_options
 from agentbench_ts.sandbox.base import Sandbox, workspace_diff
 from agentbench_ts.sandbox.config import DockerLimits

@@ -1,45 +1,45 @@
-"""Instance images from the package's Image chain, built with the one content-addressed image build
-(sandbox.docker.images) from each Image's `dockerfile()` and `files()`, base first.
+"""The image step: instance images from the spec's Image chain, built with the one content-addressed
+image build (sandbox.docker.images) from each Image's `dockerfile()` and `files()`, base first.
 
 What the chain is built with here, where GitHub and container registries may be out of reach:
-- the official base (`FROM node:20`) is used when docker has it (or may pull it); else a local stand-in;
-- the repository comes from a mirror (`--mirror ORG/REPO=PATH`): `RUN git clone URL DIR` becomes a COPY
-  of a clone of the mirror, and a `COPY REPO DIR` spec finds the clone in its context under REPO;
+- the official base (`FROM node:20`) is used when docker has it (or may pull it); else a local stand-in
+  (mswe.bases);
+- the repository comes from a mirror (`--mirror ORG/REPO=PATH`, mswe.mirrors): `RUN git clone URL DIR`
+  becomes a COPY of a clone of the mirror, and a `COPY REPO DIR` spec finds the clone in its context
+  under REPO;
 - repository tarballs the lockfile names are made from the mirror and put into npm's cache first;
 - networked builds get the host's CA bundle, proxies and npm registry;
-- an install step that failed quietly (`npm ci || true`) is an image error, never a built image.
+- an install step that failed quietly (`npm ci || true`) is an image error (mswe.install_check).
 Every choice that changes the result is in the recipe's digest and the image's labels."""
 
 from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import Any
 
 from agentbench_ts.errors import SandboxError
+from agentbench_ts.mswe.bases import SUBSTITUTION_LABEL, base_substitution
+from agentbench_ts.mswe.config import BuildOptions
 from agentbench_ts.mswe.install_check import build_installs, check_installed
 from agentbench_ts.mswe.mirrors import (
+    MirrorClone,
+    github_clone,
     locked_repository_tarballs,
     lockfile_at,
-    mirror_state,
     tarball_from_mirror,
     working_clone,
 )
-from agentbench_ts.plumbing.git import git
+from agentbench_ts.mswe.specs import image_chain
 from agentbench_ts.sandbox.docker.images import (
-    BuildNetwork,
     ContextEntry,
     ImageRecipe,
     build_log_path,
     ensure_image,
-    image_exists,
     is_current,
     recipe_digest,
 )
-from agentbench_ts.sandbox.docker.standins import ensure_stand_in, stand_in_contents
 from agentbench_ts.sandbox.docker.trust import BuildTrust
 
 _CHECKOUT = re.compile(r"^(?:RUN git clone\s+(?:-\S+\s+)*\S+|COPY\s+\S+)\s+(/\S+)\s*$", re.MULTILINE)
@@ -47,41 +47,6 @@ _CLONE = re.compile(r"^RUN git clone\s+(?:-\S+\s+)*\S+\s+(/\S+)\s*$", re.MULTILI
 _FROM_LINE = re.compile(r"^FROM\s+\S+.*$", re.MULTILINE | re.IGNORECASE)
 MIRROR_DIR = "agentbench-mirror"
 SEED_DIR = "agentbench-npm-seed"
-SUBSTITUTION_LABEL = "agentbench.base_substitution"
-BaseChoice = Literal["auto", "official", "stand-in"]
-"""auto (the official base where docker has it or may pull it, else a stand-in), official, stand-in."""
-
-
-@dataclass(frozen=True)
-class BuildOptions:
-    network: BuildNetwork = "none"
-    mirrors: Mapping[str, Path] = field(default_factory=dict)
-    """'org/repo' -> a local mirror (bare or a checkout) that replaces cloning from GitHub."""
-    rebuild: bool = False
-    pull: bool = False
-    """Try the official prebuilt images first (needs network and a registry)."""
-    bases: BaseChoice = "auto"
-    offline_base: str | None = None
-    """Our offline base image, the root of every stand-in."""
-    cache_dir: Path = Path("/tmp/agentbench-cache")
-    trust: BuildTrust | None = None
-    """What networked builds get from the host; None: detected from the host when needed."""
-
-    @property
-    def online(self) -> bool:
-        return self.network != "none"
-
-
-def image_chain(instance: Any) -> list[Any]:
-    """The instance's images, base first (the last one is the instance image)."""
-    from multi_swe_bench.harness.image import Image  # noqa: PLC0415 (an optional extra)
-
-    chain = []
-    image = instance.dependency()
-    while isinstance(image, Image):
-        chain.append(image)
-        image = image.dependency()
-    return chain[::-1]
 
 
 def repo_dir_in_image(instance: Any) -> str:
@@ -95,53 +60,9 @@ def repo_dir_in_image(instance: Any) -> str:
     return f"/home/{repo}"
 
 
-def github_clone(org: str, repo: str, cache_dir: Path) -> Path:
-    """A bare clone of the repository from GitHub (network allowed), fetched anew each time."""
-    target = cache_dir / "mirrors" / f"{org}__{repo}-github.git"
-    url = f"https://github.com/{org}/{repo}.git"
-    if not target.is_dir():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        git(
-            target.parent,
-            "clone",
-            "--quiet",
-            "--mirror",
-            url,
-            target.name,
-            error=SandboxError,
-            what=f"cloning {url}",
-        )
-    else:
-        git(target, "fetch", "--quiet", "--prune", error=SandboxError, what=f"fetching {url}")
-    return target
-
-
-def _official_base_usable(client: Any, official: str, options: BuildOptions) -> bool:
-    if options.bases == "official" or image_exists(client, official):
-        return True
-    if options.bases == "auto" and options.pull and options.online:
-        with contextlib.suppress(Exception):
-            client.images.pull(official)
-            return True
-    return False
-
-
-def _base_substitution(client: Any, official: str, options: BuildOptions) -> tuple[str, str] | None:
-    """(stand-in ref, label text) when `official` is to be stood in for."""
-    if _official_base_usable(client, official, options):
-        return None
-    if options.offline_base is None or not image_exists(client, options.offline_base):
-        raise SandboxError(
-            f"the base image {official} is not in docker and no registry is used; a stand-in is built on"
-            " the offline base, which is missing: run `agentbench sandbox build-base`"
-        )
-    ref = ensure_stand_in(client, official, options.offline_base, options.cache_dir)
-    return ref, f"{official} -> {ref} ({stand_in_contents(client, ref)})"
-
-
-def _seed_tarballs(image: Any, clone: Path) -> dict[str, bytes]:
+def _seed_tarballs(image: Any, clone: MirrorClone) -> dict[str, bytes]:
     """Repository tarballs the lockfile at the pull request's base names, rebuilt from the mirror."""
-    lock = lockfile_at(clone, image.pr.base.sha)
+    lock = lockfile_at(clone.path, image.pr.base.sha)
     if lock is None:
         return {}
     seeds = {}
@@ -160,7 +81,7 @@ class ChainBuild:
 
     client: Any
     options: BuildOptions
-    clone: Path | None = None
+    clone: MirrorClone | None = None
     substitution: str | None = None
     trust: BuildTrust | None = None
 
@@ -176,10 +97,10 @@ class ChainBuild:
         if self.clone is not None:
             dockerfile = _CLONE.sub(lambda m: f"COPY {MIRROR_DIR} {m[1]}", dockerfile)
             if re.search(rf"^COPY\s+{MIRROR_DIR}\s", dockerfile, re.MULTILINE):
-                context[MIRROR_DIR] = self.clone
+                context[MIRROR_DIR] = self.clone.path
             if re.search(rf"^COPY\s+{re.escape(image.pr.repo)}\s", dockerfile, re.MULTILINE):
-                context[image.pr.repo] = self.clone  # the official harness's context when not cloning
-            identity["mirror"] = mirror_state(self.clone)
+                context[image.pr.repo] = self.clone.path  # the official harness's context when not cloning
+            identity["mirror"] = self.clone.state
             if build_installs([image]) and (seeds := _seed_tarballs(image, self.clone)):
                 dockerfile = _after_from(dockerfile, _seed_lines())
                 for name, data in seeds.items():
@@ -205,7 +126,7 @@ class ChainBuild:
         )
 
     def _substitute_base(self, dockerfile: str, official: str) -> str:
-        found = _base_substitution(self.client, official, self.options)
+        found = base_substitution(self.client, official, self.options)
         if found is None:
             return dockerfile
         ref, self.substitution = found
@@ -226,15 +147,23 @@ def _after_from(dockerfile: str, lines: str) -> str:
     return _FROM_LINE.sub(lambda m: f"{m[0]}\n{lines}", dockerfile, count=1)
 
 
-def _clone_for(chain: list[Any], options: BuildOptions) -> Path | None:
-    """A clone for the build context: of the mirror where one is given, else (for a spec that copies
-    the repository in) of GitHub when the network is allowed."""
-    org, repo = chain[-1].pr.org, chain[-1].pr.repo
+def _clone_for(chain: list[Any], options: BuildOptions) -> MirrorClone | None:
+    """A clone for the build context, holding the pull request's base: of the mirror where one is
+    given, else (for a spec that copies the repository in) of GitHub when the network is allowed."""
+    pr = chain[-1].pr
+    org, repo, bases = pr.org, pr.repo, [pr.base.sha]
     if (mirror := options.mirrors.get(f"{org}/{repo}")) is not None:
-        return working_clone(mirror, org, repo, options.cache_dir)
+        clone = working_clone(mirror, org, repo, options.cache_dir, bases)
+        if clone.skipped and clone.made_now:
+            shown = ", ".join(clone.skipped[:10]) + (" ..." if len(clone.skipped) > 10 else "")
+            options.log(
+                f"the mirror {mirror} lacks the objects of {len(clone.skipped)} ref(s), left out of its"
+                f" clone: {shown}"
+            )
+        return clone
     copies = any(re.search(rf"^COPY\s+{re.escape(repo)}\s", i.dockerfile(), re.MULTILINE) for i in chain)
     if copies and options.online:
-        return working_clone(github_clone(org, repo, options.cache_dir), org, repo, options.cache_dir)
+        return working_clone(github_clone(org, repo, options.cache_dir), org, repo, options.cache_dir, bases)
     if copies:
         raise SandboxError(
             f"the spec of {org}/{repo} copies the repository into its image: give a mirror"
@@ -264,18 +193,3 @@ def ensure_instance_image(client: Any, instance: Any, options: BuildOptions) -> 
         if fresh and image is chain[-1] and build_installs(chain):
             check_installed(client, recipe.ref or name, repo_dir_in_image(instance), str(log))
     return name
-
-
-def base_substitutions(client: Any, records: Sequence[Any]) -> dict[str, str]:
-    """Instance id -> the base substitution its image was built with (where one was made)."""
-    from docker.errors import ImageNotFound  # noqa: PLC0415
-
-    from agentbench_ts.mswe.harness import create_instance  # noqa: PLC0415 (harness builds on this module)
-
-    found = {}
-    for record in records:
-        with contextlib.suppress(ImageNotFound):
-            label = client.images.get(str(create_instance(record).name())).labels.get(SUBSTITUTION_LABEL)
-            if label:
-                found[str(record.id)] = str(label)
-    return found

@@ -1,5 +1,5 @@
-"""Multi-SWE-bench instance records (one JSON object per line), read through `datasets` and validated
-by the official package's `Dataset` record, with errors that name the line."""
+"""The record step: Multi-SWE-bench instance records (one JSON object per line), read through
+`datasets` and validated by the official package's `Dataset` record, with errors that name the line."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from agentbench_ts.errors import TaskDataError
+from agentbench_ts.mswe.specs import load_specs, spec_language, spec_of
 
 LANGUAGES = ("typescript", "javascript")
 _ALIASES = {"ts": "typescript", "js": "javascript"}
@@ -24,21 +25,22 @@ def _lines(path: Path) -> list[str]:
 
 
 def language_of(record: Any) -> str:
-    """The record's `lang`, or the language folder its repository's Instance is registered under."""
-    if record.lang:
-        lang = str(record.lang).lower()
-        return _ALIASES.get(lang, lang)
-    from multi_swe_bench.harness.instance import Instance  # noqa: PLC0415
-
-    registered = Instance._registry.get(f"{record.org}/{record.repo}")
-    module = registered.__module__ if registered else ""
-    return next((lang for lang in LANGUAGES if f".repos.{lang}." in module), "unknown")
+    """The record's `lang`, or the language its spec declares or is registered under."""
+    lang = str(record.lang).lower() if record.lang else ""
+    if not lang:
+        spec = spec_of(record)
+        lang = spec_language(spec) if spec is not None else "unknown"
+    return _ALIASES.get(lang, lang)
 
 
-def load_instances(path: Path, languages: Sequence[str] = ("typescript",)) -> list[Any]:
-    """The instances of `path` in `languages`, as `multi_swe_bench.harness.dataset.Dataset` records."""
-    import multi_swe_bench.harness.repos  # noqa: F401, PLC0415 (registers every official Instance)
+def load_instances(
+    path: Path, languages: Sequence[str] = ("typescript",), spec_modules: Sequence[str] = ()
+) -> list[Any]:
+    """The instances of `path` in `languages`, as `multi_swe_bench.harness.dataset.Dataset` records;
+    `spec_modules` register the users' specs first."""
     from multi_swe_bench.harness.dataset import Dataset  # noqa: PLC0415
+
+    load_specs(spec_modules)
 
     instances = []
     for number, line in enumerate(_lines(path), start=1):

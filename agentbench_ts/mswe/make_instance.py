@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from agentbench_ts.errors import TaskDataError
-from agentbench_ts.mswe.harness import HarnessConfig, MadeRecord, record_from_runs
+from agentbench_ts.mswe.config import HarnessConfig
+from agentbench_ts.mswe.runs import MadeRecord, record_from_runs
 from agentbench_ts.plumbing.git import git
 
 TEST_GLOBS = (

@@ -19,7 +19,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, JsonValue, field_validator
 
 from agentbench_ts.errors import ConfigError, SandboxError
-from agentbench_ts.mswe.images import BuildOptions, base_substitutions
+from agentbench_ts.mswe.bases import base_substitutions
+from agentbench_ts.mswe.config import BuildOptions
 from agentbench_ts.mswe.instances import LANGUAGES, load_instances
 from agentbench_ts.mswe.results import write_results
 from agentbench_ts.mswe.tasks import SUITE, prepare_tasks, task_id

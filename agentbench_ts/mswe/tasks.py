@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from agentbench_ts.errors import SandboxError, TaskDataError
-from agentbench_ts.mswe.harness import create_instance
-from agentbench_ts.mswe.images import BuildOptions, ensure_instance_image, repo_dir_in_image
+from agentbench_ts.mswe.config import BuildOptions
+from agentbench_ts.mswe.images import ensure_instance_image, repo_dir_in_image
+from agentbench_ts.mswe.specs import create_instance
 from agentbench_ts.plumbing.git import git, git_bytes
 from agentbench_ts.sandbox.base import BASE_REF
 from agentbench_ts.sandbox.docker.workspace import WorkspaceCopies

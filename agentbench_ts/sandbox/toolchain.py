@@ -3,7 +3,6 @@ installed with `npm ci` on first use, so a fresh checkout needs no separate inst
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import os
 import shutil
@@ -12,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from agentbench_ts.errors import SandboxError
+from agentbench_ts.plumbing.locks import exclusive_lock
 
 INSTALLED_MARK = Path("node_modules") / ".package-lock.json"
 """npm writes this last; a folder without it has no complete install."""
@@ -55,8 +55,7 @@ def ensure_toolchain(
     if in_place is None:
         in_place = _writable(toolchain)
     folder = toolchain if in_place else _cached_copy(toolchain, cache_dir)
-    with (folder / ".agentbench-install.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with exclusive_lock(folder / ".agentbench-install.lock"):
         if is_installed(folder):
             return folder
         if shutil.which("npm") is None:

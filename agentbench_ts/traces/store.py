@@ -8,7 +8,6 @@ process is cut off when the store is opened; that episode simply runs again.
 from __future__ import annotations
 
 import errno
-import fcntl
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +16,7 @@ from pydantic import ValidationError
 
 from agentbench_ts.errors import TraceStoreError
 from agentbench_ts.plumbing.jsonl import AppendOnlyJsonl, write_atomically
+from agentbench_ts.plumbing.locks import exclusive_lock
 from agentbench_ts.traces.records import EpisodeRecord, RunInfo
 
 EPISODES_FILE = "episodes.jsonl"
@@ -35,8 +35,7 @@ class TraceStore:
         """Create the run, or check that `info` matches the run being resumed and return the stored one.
         Processes opening one run directory at once (xdist workers) agree on one run.json."""
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        with (self.run_dir / LOCK_FILE).open("a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
+        with exclusive_lock(self.run_dir / LOCK_FILE):
             if self.run_path.exists():
                 stored = self.run_info()
                 if stored.compatibility_key() != info.compatibility_key():
@@ -91,8 +90,7 @@ class TraceStore:
 
     def record_task_digests(self, digests: dict[str, str]) -> RunInfo:
         """Take `digests` as the tasks' current versions (a resume that accepted changed tasks)."""
-        with (self.run_dir / LOCK_FILE).open("a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
+        with exclusive_lock(self.run_dir / LOCK_FILE):
             info = self.run_info()
             updated = info.model_copy(update={"task_digests": {**info.task_digests, **digests}})
             write_atomically(self.run_path, updated.model_dump_json(indent=2) + "\n")

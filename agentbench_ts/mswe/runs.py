@@ -1,31 +1,70 @@
-"""One instance through the harness: image, the fix-run script with a patch, the official verdict."""
+"""The runs step: an instance's scripts (run.sh, test-run.sh, fix-run.sh) in fresh containers of its
+image (`--network none`, our limits, the fix patch mounted read-only where the instance expects it, a
+timeout), their logs read by the spec's parse_log, and the official verdict or record made of them.
+A script's log is stdout and stderr together, as the official harness reads it (runners such as jest
+report on stderr)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from agentbench_ts.mswe.docker_run import run_script
+from agentbench_ts.mswe.config import HarnessConfig
 from agentbench_ts.mswe.flaky import varying, without
-from agentbench_ts.mswe.images import BuildOptions, ensure_instance_image
+from agentbench_ts.mswe.images import ensure_instance_image
 from agentbench_ts.mswe.official import Judgement, judge
+from agentbench_ts.mswe.specs import create_instance
 from agentbench_ts.plumbing.process import CommandResult
 from agentbench_ts.sandbox.config import DockerLimits
 
-
-@dataclass(frozen=True)
-class HarnessConfig:
-    build: BuildOptions = field(default_factory=BuildOptions)
-    limits: DockerLimits = field(default_factory=DockerLimits)
-    timeout_s: float = 1800.0
+SCRIPT_LABEL = "agentbench.mswe"
 
 
-def create_instance(pr: Any) -> Any:
-    import multi_swe_bench.harness.repos  # noqa: F401, PLC0415 (registers every official Instance)
-    from multi_swe_bench.harness.image import Config  # noqa: PLC0415
-    from multi_swe_bench.harness.instance import Instance  # noqa: PLC0415
+def run_script(
+    client: Any,
+    image: str,
+    command: str,
+    *,
+    fix_patch: str,
+    fix_patch_path: str,
+    limits: DockerLimits,
+    timeout_s: float,
+) -> CommandResult:
+    """Run `command` in a fresh container of `image`, offline, with `fix_patch` at `fix_patch_path`."""
+    import requests  # noqa: PLC0415 (comes with docker)
 
-    return Instance.create(pr, Config(need_clone=False, global_env=None, clear_env=False))
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="mswe-run-") as tmp:
+        patch = Path(tmp) / "fix.patch"
+        patch.write_text(fix_patch, encoding="utf-8")
+        container = client.containers.run(
+            image,
+            ["bash", "-c", command],
+            detach=True,
+            network_mode="none",
+            **limits.resources(),
+            volumes={str(patch): {"bind": fix_patch_path, "mode": "ro"}},
+            security_opt=["no-new-privileges"],
+            labels={SCRIPT_LABEL: "1"},
+        )
+        try:
+            try:
+                exit_code: int | None = container.wait(timeout=timeout_s)["StatusCode"]
+                timed_out = False
+            except requests.exceptions.ConnectionError:
+                container.kill()
+                exit_code, timed_out = None, True
+            raw = container.logs(stdout=True, stderr=True)
+        finally:
+            container.remove(force=True)
+    log = raw.decode("utf-8", errors="replace")
+    truncated = len(log) > limits.max_output_bytes
+    if truncated:
+        log = log[: limits.max_output_bytes // 2] + "\n[truncated]\n" + log[-limits.max_output_bytes // 2 :]
+    return CommandResult(exit_code, log, "", timed_out, truncated, time.monotonic() - started)
 
 
 def run_in_image(
