@@ -47,6 +47,9 @@ class SyntheticRepo:
     issue: tuple[int, str, str]
     node_modules: tuple[Path, ...] = field(default=(TOOLCHAIN,))
     lang: str = "typescript"
+    windows_files: dict[str, str] = field(default_factory=dict)
+    """Committed with CRLF line endings before the other files (a `.gitattributes` among those that
+    declares them `text` then makes git warn about them at every `git add`)."""
 
     @property
     def name(self) -> str:
@@ -182,6 +185,100 @@ QUERYSTR = SyntheticRepo(
     lang="javascript",
 )
 REPOS = (CALC, TEXTKIT, QUERYSTR)
+CRLF_CALC = SyntheticRepo(
+    **{
+        **CALC.__dict__,
+        "repo": "crlfcalc",
+        "files": {**CALC.files, ".gitattributes": "*.md text\n*.txt text\n"},
+        "windows_files": {"README.md": "# calc\n\nWritten on Windows.\n", "docs/notes.txt": "one\ntwo\n"},
+    }
+)
+"""calc with files committed with Windows line endings, later declared `text`: the checkout keeps CRLF,
+and git warns on stderr that it will replace them at every `git add`."""
+
+VITEST_HEAD = (
+    'import { describe, it, expect } from "vitest";\nimport { mean, total } from "../src/stats";\n\n'
+)
+STATS_SRC = (
+    "export function total(xs: number[]): number {\n  return xs.reduce((a, b) => a + b, 0);\n}\n\n"
+    "export function mean(xs: number[]): number {\n  return total(xs) / (xs.length + 1);\n}\n"
+)
+STATS_FIXED = STATS_SRC.replace("(xs.length + 1)", "xs.length")
+VITEKIT = SyntheticRepo(
+    repo="vitekit",
+    files={
+        "package.json": '{"name": "vitekit", "private": true}\n',
+        ".gitignore": "node_modules\n",
+        "src/stats.ts": STATS_SRC,
+        "test/total.test.ts": (
+            VITEST_HEAD + 'describe("stats", () => {\n'
+            '  it("totals", () => expect(total([1, 2, 3])).toBe(6));\n'
+            '  it("totals nothing", () => expect(total([])).toBe(0));\n'
+            "});\n"
+        ),
+    },
+    test_patch={
+        "test/mean.test.ts": (
+            VITEST_HEAD + 'describe("stats", () => {\n  describe("mean", () => {\n'
+            '    it("averages", () => expect(mean([2, 4])).toBe(3));\n'
+            "  });\n});\n"
+        )
+    },
+    fix={"src/stats.ts": STATS_FIXED},
+    partial={"src/stats.ts": STATS_FIXED.replace("reduce((a, b) => a + b, 0)", "reduce((a, b) => a + b, 1)")},
+    f2p=("stats > mean > averages",),
+    test_command="node node_modules/vitest/vitest.mjs run --reporter=verbose test/",
+    parser="vitest_verbose",
+    title="mean divides by one too many",
+    body="`mean([2, 4])` is 2.\n\nFixes #12",
+    issue=(12, "mean is off", "The mean of [2, 4] should be 3."),
+    node_modules=(RUNNERS,),
+)
+"""A vitest repository whose registered spec was written for jest (see `jest_written_parse`)."""
+
+
+def jest_written_parse(log: str) -> Any:
+    """A parse_log written for jest's output (`✓ name (5 ms)`, `✕ name (5 ms)`), as an official spec
+    for another runner has it: on vitest's output it reads the passes but no failure (vitest marks
+    them with U+00D7), so no test is ever seen failing and none is fail-to-pass."""
+    import re
+
+    from agentbench_ts.mswe.logs import Verdicts, as_test_result, plain
+
+    verdicts = Verdicts()
+    for mark, status in (("✓", "passed"), ("✕", "failed")):
+        pattern = rf"^\s*{mark}\s+(.+?)(?:\s+\(\d+\s*ms\))?\s*$"
+        getattr(verdicts, status).update(re.findall(pattern, plain(log), re.MULTILINE))
+    return as_test_result(verdicts.settled())
+
+
+def merged_commit(parts: dict[str, Any], message: str) -> tuple[Path, str, str]:
+    """(repository, base, merged): the pull request's test and fix patches committed on the base, with
+    `message`; the repository is left checked out at the base."""
+    repo: Path = parts["mirror"]
+    for patch in (parts["test_patch"], parts["fix_patch"]):
+        subprocess.run(["git", "apply", "-"], cwd=repo, input=patch, text=True, check=True)
+    _git(repo, "add", "src", "test")
+    _git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", message)
+    merged = _git(repo, "rev-parse", "HEAD").strip()
+    _git(repo, "checkout", "-q", parts["sha"])
+    return repo, parts["sha"], merged
+
+
+def offline_base() -> str:
+    """The tag of our offline base image (what `agentbench sandbox build-base` builds)."""
+    from agentbench_ts.sandbox.config import ImageConfig
+    from agentbench_ts.sandbox.docker.bootstrap import BootstrapRecipe
+
+    return BootstrapRecipe.load(ImageConfig().recipes / "base" / "bootstrap.json").tag()
+
+
+def user_vitekit_spec() -> type:
+    """The spec a user writes for agentbench-test/vitekit: vitest's own reader as its parse_log, and
+    its language; not registered (a plug-in registers it)."""
+    spec = one_image_spec("vitekit", offline_base(), *repository_spec(offline_base(), VITEKIT))
+    spec.language = "typescript"  # type: ignore[attr-defined]
+    return spec
 
 
 def _git(repo: Path, *args: str) -> str:
@@ -211,12 +308,19 @@ def _install(modules: tuple[Path, ...], target: Path) -> None:
 def make_repository(root: Path, spec: SyntheticRepo = CALC) -> dict[str, Any]:
     """The mirror (a git repo at its base commit, with node_modules for offline builds) and patches."""
     repo = root / spec.repo
+    repo.mkdir(parents=True)
+    _git(repo, "init", "-q")
+    _git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "--allow-empty", "-m", "init")
+    if spec.windows_files:
+        for rel, content in spec.windows_files.items():
+            (repo / rel).parent.mkdir(parents=True, exist_ok=True)
+            (repo / rel).write_bytes(content.replace("\n", "\r\n").encode())
+        _git(repo, "add", "-A")
+        _git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "from windows")
     for rel, content in spec.files.items():
         (repo / rel).parent.mkdir(parents=True, exist_ok=True)
         (repo / rel).write_text(content)
-    _git(repo, "init", "-q")
-    _git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "--allow-empty", "-m", "init")
-    _git(repo, "add", "-A")
+    _git(repo, "add", "--", *spec.files)  # not -A: the Windows files stay as they were committed
     _git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "base")
     sha = _git(repo, "rev-parse", "HEAD").strip()
     _install(spec.node_modules, repo / "node_modules")
@@ -261,15 +365,15 @@ def parse_node_spec(log: str) -> Any:
     return parse_with("node_spec")(log)
 
 
-def register_one_image(
+def one_image_spec(
     repo: str,
     base_image: str,
     files: Callable[[Any], list[Any]],
     dockerfile: Callable[[Any], str],
     parse: Callable[[str], Any],
-) -> None:
-    """Register ORG/repo (again: replaced) as an Instance whose one image is built FROM `base_image`
-    with `files(pr)` and `dockerfile(pr)`, the official script layout, and `parse` as its parse_log."""
+) -> type:
+    """An Instance class (not registered) for ORG/repo whose one image is built FROM `base_image` with
+    `files(pr)` and `dockerfile(pr)`, the official script layout, and `parse` as its parse_log."""
     from multi_swe_bench.harness.image import Config, Image
     from multi_swe_bench.harness.instance import Instance, TestResult
     from multi_swe_bench.harness.pull_request import PullRequest
@@ -327,12 +431,31 @@ def register_one_image(
         def parse_log(self, log: str) -> TestResult:
             return parse(log)
 
-    Instance._registry.pop(f"{ORG}/{repo}", None)
-    Instance.register(ORG, repo)(SyntheticInstance)
+    return SyntheticInstance
 
 
-def register(base_image: str, spec: SyntheticRepo = CALC) -> None:
-    """Register the repository's Instance (idempotent), with images FROM our offline base."""
+def register_one_image(
+    repo: str,
+    base_image: str,
+    files: Callable[[Any], list[Any]],
+    dockerfile: Callable[[Any], str],
+    parse: Callable[[str], Any],
+    *,
+    name: str | None = None,
+) -> None:
+    """Register ORG/NAME (NAME: the repository, or a range such as calc_20_to_10; again: replaced)
+    as `one_image_spec(...)`."""
+    from multi_swe_bench.harness.instance import Instance
+
+    key = name or repo
+    Instance._registry.pop(f"{ORG}/{key}", None)
+    Instance.register(ORG, key)(one_image_spec(repo, base_image, files, dockerfile, parse))
+
+
+def repository_spec(
+    base_image: str, spec: SyntheticRepo = CALC, parse: Callable[[str], Any] | None = None
+) -> tuple[Callable[[Any], list[Any]], Callable[[Any], str], Callable[[str], Any]]:
+    """files, dockerfile and parse_log of the repository's official-style spec, FROM `base_image`."""
     from multi_swe_bench.harness.image import File
 
     home = f"/home/{spec.repo}"
@@ -367,4 +490,19 @@ def register(base_image: str, spec: SyntheticRepo = CALC) -> None:
             f"> {home}/package.json\n"
         )
 
-    register_one_image(spec.repo, base_image, files, dockerfile, parse_with(spec.parser))
+    return files, dockerfile, parse or parse_with(spec.parser)
+
+
+def register(
+    base_image: str,
+    spec: SyntheticRepo = CALC,
+    parse: Callable[[str], Any] | None = None,
+    name: str | None = None,
+) -> None:
+    """Register the repository's Instance (idempotent), with images FROM our offline base and the
+    repository's language; `parse` replaces the parser its runner needs, `name` registers it for a
+    range (calc_20_to_10)."""
+    from multi_swe_bench.harness.instance import Instance
+
+    register_one_image(spec.repo, base_image, *repository_spec(base_image, spec, parse), name=name)
+    Instance._registry[f"{ORG}/{name or spec.repo}"].language = spec.lang

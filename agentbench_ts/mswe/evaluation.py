@@ -54,7 +54,7 @@ def validate_instances(
 ) -> Evaluation:
     """Each instance's gold patch resolves it and an empty patch does not (images built as needed).
     With runs > 1 both are run that often; tests whose verdict differs are named flaky and left out."""
-    records = load_instances(context.path(str(instances)), options.languages)
+    records = load_instances(context.path(str(instances)), options.languages, options.spec_module)
     if not records:
         hint = "" if "javascript" in options.languages else JAVASCRIPT_HINT
         raise TaskDataError(f"{instances} holds no {' or '.join(options.languages)} instances{hint}")

@@ -15,6 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from agentbench_ts.errors import TaskDataError
 from agentbench_ts.mswe.runs import fix_run
+from agentbench_ts.mswe.specs import load_specs
+from agentbench_ts.mswe.tasks import SPEC_MODULE_KEY
 from agentbench_ts.registry import parse_options
 from agentbench_ts.sandbox.base import Sandbox, workspace_diff
 from agentbench_ts.sandbox.config import DockerLimits
@@ -50,6 +52,8 @@ def instance_record(task: Task) -> Any:
     data = task.grader_data.get("instance")
     if not isinstance(data, dict) or task.image is None:
         raise TaskDataError(f"task {task.task_id} carries no Multi-SWE-bench instance and image to grade")
+    module = task.grader_data.get(SPEC_MODULE_KEY)
+    load_specs([module] if isinstance(module, str) else [])
     return Dataset.from_json(json.dumps(data))
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -162,4 +162,6 @@ def record_from_runs(client: Any, pr: Any, config: HarnessConfig, runs: int = 1)
         results[stage], flaky[stage], elapsed[stage] = parsed, sorted(varying(parsed)), done[0].elapsed_s
     every_flaky = {name for names in flaky.values() for name in names}
     report = generate_report(instance, *(without(results[stage][0], every_flaky) for stage in stages))
-    return MadeRecord(Dataset.build(pr, report), {k: v for k, v in flaky.items() if v}, elapsed)
+    # Dataset.build leaves number_interval out, and the record would then name the plain spec.
+    record = replace(Dataset.build(pr, report), number_interval=pr.number_interval)
+    return MadeRecord(record, {k: v for k, v in flaky.items() if v}, elapsed)

@@ -4,7 +4,8 @@ Options: `languages=typescript,javascript` (default typescript), `mirror=ORG/REP
 a local mirror replaces cloning), `network` (the image builds may use it: `auto`, or
 `network=none|host|default|auto`), `pull` (official prebuilt images first), `rebuild`,
 `bases=auto|official|stand-in` (official bases, or local stand-ins where docker lacks them),
-`gold=false` (no gold files: for grading patches, not the oracle).
+`gold=false` (no gold files: for grading patches, not the oracle), `spec_module=pkg.mod` (repeatable:
+modules that register the users' specs, imported before the records are read).
 Instances that cannot be prepared (an image that does not build, a gold patch that does not apply)
 are skipped and reported; the run writes predictions.jsonl and final_report.json as the official
 harness does."""
@@ -45,6 +46,8 @@ class MsweOptions(BaseModel):
     bases: Literal["auto", "official", "stand-in"] = "auto"
     rebuild: bool = False
     gold: bool = True
+    spec_module: CommaList = ()
+    """Modules that register users' specs (`Instance.register`), imported before records are read."""
 
     @field_validator("languages")
     @classmethod
@@ -76,6 +79,7 @@ class MsweOptions(BaseModel):
             bases=self.bases,
             offline_base=offline_base,
             cache_dir=context.cache_dir,
+            log=context.log,
         )
 
 
@@ -91,7 +95,7 @@ class MsweSource:
         from agentbench_ts.sandbox.docker.client import docker_client  # noqa: PLC0415
         from agentbench_ts.sandbox.docker.workspace import WorkspaceCopies  # noqa: PLC0415
 
-        self.records = load_instances(self.path, self.options.languages)
+        self.records = load_instances(self.path, self.options.languages, self.options.spec_module)
         if not self.records:
             hint = "" if "javascript" in self.options.languages else JAVASCRIPT_HINT
             raise ConfigError(f"{self.path} holds no {' or '.join(self.options.languages)} instances{hint}")

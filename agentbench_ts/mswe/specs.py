@@ -70,7 +70,7 @@ def _register_entry_point(name: str) -> None:
     org, sep, rest = name.partition("/")
     if not sep or not org or not rest:
         raise ConfigError(f"mswe spec entry point {name!r}: name it ORG/NAME, as the spec is registered")
-    _registry().setdefault(name, spec)
+    _registry()[name] = spec  # over an official spec of the same name: the installed plug-in wins
 
 
 @dataclass(frozen=True)
@@ -197,6 +197,13 @@ def spec_of(record: Any) -> Any | None:
     """The spec class the record is made with, or None where none is registered."""
     load_specs()
     return _registry().get(spec_key(record))
+
+
+def user_spec_module(record: Any) -> str | None:
+    """The module of the record's spec where it is not one of the official package's."""
+    spec = spec_of(record)
+    module = str(getattr(spec, "__module__", "")) if spec is not None else ""
+    return module if module and not module.startswith("multi_swe_bench.") else None
 
 
 def create_instance(record: Any) -> Any:

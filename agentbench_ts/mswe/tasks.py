@@ -14,10 +14,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from pydantic import JsonValue
+
 from agentbench_ts.errors import SandboxError, TaskDataError
 from agentbench_ts.mswe.config import BuildOptions
 from agentbench_ts.mswe.images import ensure_instance_image, repo_dir_in_image
-from agentbench_ts.mswe.specs import create_instance
+from agentbench_ts.mswe.specs import create_instance, user_spec_module
 from agentbench_ts.plumbing.git import git, git_bytes
 from agentbench_ts.sandbox.base import BASE_REF
 from agentbench_ts.sandbox.docker.workspace import WorkspaceCopies
@@ -25,6 +27,8 @@ from agentbench_ts.tasks.task import Task
 
 SUITE = "mswe"
 GRADER = "mswe"
+SPEC_MODULE_KEY = "spec_module"
+"""grader_data key: the module that registers a user's spec of the instance."""
 
 
 def task_id(record: Any, suite: str = SUITE) -> str:
@@ -37,7 +41,8 @@ def problem_statement(record: Any) -> str:
     if record.body and record.body.strip():
         parts += ["", record.body.strip()]
     for issue in record.resolved_issues:
-        parts += ["", f"Issue #{issue.number}: {(issue.title or '').strip()}"]
+        title = (issue.title or "").strip()
+        parts += ["", f"Issue #{issue.number}: {title}" if title else f"Issue #{issue.number}"]
         if issue.body and issue.body.strip():
             parts.append(issue.body.strip())
     return "\n".join(parts)
@@ -74,6 +79,9 @@ def instance_task(
     record: Any, instance: Any, *, image: str, repo_dir: str, start: Path, gold: Path | None, suite: str
 ) -> Task:
     required = sorted({*record.f2p_tests, *record.s2p_tests, *record.n2p_tests})
+    grader_data: dict[str, JsonValue] = {"instance": json.loads(record.to_json())}
+    if (module := user_spec_module(record)) is not None:
+        grader_data[SPEC_MODULE_KEY] = module  # a grader in another process imports it first
     return Task(
         task_id=task_id(record, suite),
         suite=suite,
@@ -87,7 +95,7 @@ def instance_task(
         image_repo_dir=repo_dir,
         grader=GRADER,
         tags=(f"{record.org}/{record.repo}", str(record.lang or "").lower()),
-        grader_data={"instance": json.loads(record.to_json())},
+        grader_data=grader_data,
     )
 
 
