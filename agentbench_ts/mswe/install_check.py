@@ -13,7 +13,12 @@ from typing import Any
 
 from agentbench_ts.errors import SandboxError
 
-_INSTALL = re.compile(r"\b(?:npm\s+(?:ci|install|i)|yarn(?:\s+install)?|pnpm\s+(?:install|i))\b")
+_INSTALLS = {
+    "npm": re.compile(r"\bnpm\s+(?:ci|install|i)\b"),
+    "yarn": re.compile(r"\byarn(?:\s+install)?\b"),
+    "pnpm": re.compile(r"\bpnpm\s+(?:install|i)\b"),
+    "bun": re.compile(r"\bbun\s+(?:install|i)\b"),
+}
 _SCRIPT = r"""
 const fs = require("fs");
 if (!fs.existsSync("package.json") || fs.existsSync(".pnp.cjs") || fs.existsSync(".pnp.js")) {
@@ -25,15 +30,21 @@ console.log(JSON.stringify(names.filter((n) => !fs.existsSync(`node_modules/${n}
 """
 
 
-def build_installs(images: list[Any]) -> bool:
-    """Whether any image of the chain installs packages while building (its Dockerfile or the files it
-    copies in, other than the run scripts, which run later)."""
+def install_tools(images: list[Any]) -> list[str]:
+    """The package managers (npm, yarn, pnpm, bun) the chain installs with while building: in its
+    Dockerfiles or the files they copy in, other than the run scripts (which run later)."""
     run_scripts = {"run.sh", "test-run.sh", "fix-run.sh"}
-    for image in images:
-        texts = [image.dockerfile(), *(f.content for f in image.files() if f.name not in run_scripts)]
-        if any(_INSTALL.search(text) for text in texts):
-            return True
-    return False
+    texts = [
+        text
+        for image in images
+        for text in (image.dockerfile(), *(f.content for f in image.files() if f.name not in run_scripts))
+    ]
+    return [tool for tool, pattern in _INSTALLS.items() if any(pattern.search(text) for text in texts)]
+
+
+def build_installs(images: list[Any]) -> bool:
+    """Whether any image of the chain installs packages while building."""
+    return bool(install_tools(images))
 
 
 def missing_dependencies(client: Any, image: str, repo_dir: str) -> list[str] | None:
