@@ -30,7 +30,9 @@ def registry() -> Iterator[dict[str, Any]]:
 
 
 def _spec(registry: dict[str, Any], repo: str, base: str, body: str, *, name: str | None = None) -> Any:
-    register_one_image(repo, base, lambda pr: [], lambda pr: f"FROM {base}\n{body}", lambda _: None, name=name)
+    register_one_image(
+        repo, base, lambda pr: [], lambda pr: f"FROM {base}\n{body}", lambda _: None, name=name
+    )
     registry[f"{ORG}/{name or repo}"].language = "typescript"
     [found] = [spec for spec in specs.registered_specs(f"{ORG}/{repo}") if spec.name == (name or repo)]
     return BREADTH["survey"](found)
@@ -44,11 +46,19 @@ CLONE = "RUN git clone https://github.com/agentbench-test/{repo}.git /home/{repo
     [
         ("node:20", "RUN echo built\n", "offline"),
         ("node:20", CLONE + "RUN cd /home/x && npm ci\n", "build network"),
-        ("ubuntu:22.04", "RUN apt-get update && apt-get install -y nodejs\nRUN pip install six\n", "build network"),
+        (
+            "ubuntu:22.04",
+            "RUN apt-get update && apt-get install -y nodejs\nRUN pip install six\n",
+            "build network",
+        ),
         ("node:20", "RUN curl -fsSL https://deb.nodesource.com/setup_20.x | bash -\n", "fetches from url"),
         ("node:20", "RUN git clone https://github.com/other/tool.git /opt/tool\n", "fetches from url"),
         ("node:20-alpine", "RUN npm ci\n", "no stand-in for node:20-alpine"),
-        ("node:20", "FROM python:3.11 AS py\nFROM node:20\nCOPY --from=py /x /x\n", "no stand-in for python:3.11"),
+        (
+            "node:20",
+            "FROM python:3.11 AS py\nFROM node:20\nCOPY --from=py /x /x\n",
+            "no stand-in for python:3.11",
+        ),
         ("node:20", "FROBNICATE all\n", "does not parse: unknown instructions ['FROBNICATE']"),
         ("node:20", "ENV ONLY_A_NAME\n", "does not parse: ENV must have two arguments"),
     ],
@@ -59,14 +69,18 @@ def test_each_verdict_follows_its_rule(registry: dict[str, Any], base: str, body
 
 
 def test_a_range_spec_is_surveyed_as_the_repository_its_image_clones(registry: dict[str, Any]) -> None:
-    found = _spec(registry, "some-tool", "node:18", CLONE.replace("{repo}", "some-tool"), name="some_tool_9_to_1")
+    found = _spec(
+        registry, "some-tool", "node:18", CLONE.replace("{repo}", "some-tool"), name="some_tool_9_to_1"
+    )
     assert found.repo == "some-tool" and found.verdict == "offline" and found.bases == ["node:18"]
 
 
 def test_every_official_spec_is_surveyed(capsys: pytest.CaptureFixture[str]) -> None:
     surveys = BREADTH["main"]([])
     out = capsys.readouterr().out
-    assert len(surveys) == 418 and out.startswith("418 TypeScript/JavaScript specs (57 plain, 361 for a PR range)")
+    assert len(surveys) == 418 and out.startswith(
+        "418 TypeScript/JavaScript specs (57 plain, 361 for a PR range)"
+    )
     verdicts = [found.verdict for found in surveys]
     assert "Dockerfiles: 418 of 418 parse" in out and not [v for v in verdicts if v.startswith("not made")]
     assert any(v == "no stand-in for node:20-alpine" for v in verdicts)
