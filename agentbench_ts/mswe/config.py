@@ -34,6 +34,10 @@ class BuildOptions:
     cache_dir: Path = Path("/tmp/agentbench-cache")
     trust: BuildTrust | None = None
     """What networked builds get from the host; None: detected from the host when needed."""
+    replay_setup: bool = True
+    """Replay the setup a spec records in prepare.sh but does not run (mswe.setup_replay)."""
+    setup_timeout_s: int = 3600
+    """How long a replayed setup may take in all."""
     log: Callable[[str], None] = field(default=_quiet, compare=False, repr=False)
     """Where notices go (refs of a mirror that could not be fetched, ...)."""
 

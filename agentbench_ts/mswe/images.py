@@ -8,6 +8,8 @@ What the chain is built with here, where GitHub and container registries may be 
   becomes a COPY of a clone of the mirror, and a `COPY REPO DIR` spec finds the clone in its context
   under REPO;
 - repository tarballs the lockfile names are made from the mirror and put into npm's cache first;
+- a setup the spec records in prepare.sh but does not run (the environment agent's specs) is replayed
+  (mswe.setup_replay);
 - networked builds get the host's CA bundle, proxies and npm registry;
 - an install step that failed quietly (`npm ci || true`) is an image error (mswe.install_check).
 Every choice that changes the result is in the recipe's digest and the image's labels."""
@@ -30,6 +32,13 @@ from agentbench_ts.mswe.mirrors import (
     lockfile_at,
     tarball_from_mirror,
     working_clone,
+)
+from agentbench_ts.mswe.setup_replay import (
+    REPLAY_DIR,
+    REPLAY_LABEL,
+    recorded_setup,
+    replay_lines,
+    replay_script,
 )
 from agentbench_ts.mswe.specs import image_chain
 from agentbench_ts.sandbox.docker.images import (
@@ -77,13 +86,16 @@ def _seed_tarballs(image: Any, clone: MirrorClone) -> dict[str, bytes]:
 
 @dataclass
 class ChainBuild:
-    """One chain's build state: its clone of the mirror, the base substitution made, the seeds."""
+    """One chain's build state: its clone of the mirror, the base substitution made, the seeds, whether
+    a recorded setup was replayed."""
 
     client: Any
     options: BuildOptions
     clone: MirrorClone | None = None
     substitution: str | None = None
     trust: BuildTrust | None = None
+    replayed: bool = False
+    """Whether a recorded setup was replayed in one of the chain's recipes."""
 
     def recipe(self, image: Any) -> ImageRecipe:
         dockerfile = image.dockerfile()
@@ -106,6 +118,11 @@ class ChainBuild:
                 for name, data in seeds.items():
                     context[f"{SEED_DIR}/{name}"] = data
                 identity["seeds"] = ",".join(sorted(seeds))
+        if self.options.replay_setup and (actions := recorded_setup(image)):
+            dockerfile = f"{dockerfile.rstrip()}\n{replay_lines(self.options.setup_timeout_s)}\n"
+            context[f"{REPLAY_DIR}/replay.sh"] = replay_script(actions)
+            labels[REPLAY_LABEL] = f"{len(actions)} actions of prepare.sh"
+            self.replayed = True
         transient: dict[str, str] = {}
         if self.options.online:
             trust = self.trust or BuildTrust.from_host()
@@ -181,6 +198,7 @@ def ensure_instance_image(client: Any, instance: Any, options: BuildOptions) -> 
             return name
     chain = image_chain(instance)
     build = ChainBuild(client, options, clone=_clone_for(chain, options), trust=options.trust)
+    offline = "" if options.online else " (the build had no network: --build-network host, or a mirror)"
     for image in chain:
         recipe = build.recipe(image)
         log = build_log_path(recipe, recipe_digest(recipe), options.cache_dir / "build-logs")
@@ -188,8 +206,13 @@ def ensure_instance_image(client: Any, instance: Any, options: BuildOptions) -> 
         try:
             ensure_image(client, recipe, rebuild=options.rebuild, log_dir=options.cache_dir / "build-logs")
         except SandboxError as exc:
-            hint = "" if options.online else " (the build had no network: --build-network host, or a mirror)"
-            raise SandboxError(f"cannot build {image.image_full_name()}: {exc}{hint}") from exc
+            raise SandboxError(f"cannot build {image.image_full_name()}: {exc}{offline}") from exc
         if fresh and image is chain[-1] and build_installs(chain):
-            check_installed(client, recipe.ref or name, repo_dir_in_image(instance), str(log))
+            step = (
+                "the replayed setup (the spec's prepare.sh)" if build.replayed else "the build's install step"
+            )
+            try:
+                check_installed(client, recipe.ref or name, repo_dir_in_image(instance), str(log), step)
+            except SandboxError as exc:
+                raise SandboxError(f"{exc}{offline}") from exc
     return name

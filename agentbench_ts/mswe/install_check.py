@@ -72,7 +72,9 @@ def missing_dependencies(client: Any, image: str, repo_dir: str) -> list[str] | 
     return [str(name) for name in missing] if isinstance(missing, list) else None
 
 
-def check_installed(client: Any, image: str, repo_dir: str, build_log: str) -> None:
+def check_installed(
+    client: Any, image: str, repo_dir: str, build_log: str, step: str = "the build's install step"
+) -> None:
     """Raise (and remove the image) where the install step left declared dependencies out."""
     missing = missing_dependencies(client, image, repo_dir)
     if not missing:
@@ -80,7 +82,7 @@ def check_installed(client: Any, image: str, repo_dir: str, build_log: str) -> N
     client.images.remove(image, force=True)
     shown = ", ".join(missing[:8]) + (f" and {len(missing) - 8} more" if len(missing) > 8 else "")
     raise SandboxError(
-        f"image error: {image}: the build's install step left {len(missing)} declared dependencies out of"
+        f"image error: {image}: {step} left {len(missing)} declared dependencies out of"
         f" {repo_dir}/node_modules ({shown}); it failed, perhaps behind `|| true`. The image was removed;"
         f" see the build log {build_log}"
     )
