@@ -2,9 +2,9 @@
 as this project would build it where no container registry or GitHub is reachable. For each spec: its
 base images and whether each has a local stand-in, whether its Dockerfiles parse (buildkit's own
 parser, through the `dockerfile` package), which package manager installs with, and what else its
-build fetches. Then the counts: how many build here with no network at all (given a mirror), how many
-with the build network to the registries this machine reaches (npm, Debian, PyPI), and why not the
-others.
+build fetches (its RUN steps and the setup it records in prepare.sh, which the build replays). Then
+the counts: how many build here with no network at all (given a mirror), how many with the build
+network to the registries this machine reaches (npm, Debian, PyPI), and why not the others.
 
     python benchmarks/mswe_breadth.py              # the survey, from the installed multi-swe-bench
     python benchmarks/mswe_breadth.py --registry   # also ask npm whether each stand-in's Node exists
@@ -26,6 +26,7 @@ import dockerfile  # the `dockerfile` package: buildkit's Dockerfile parser
 from multi_swe_bench.harness.pull_request import Base, PullRequest
 
 from agentbench_ts.mswe.install_check import install_tools
+from agentbench_ts.mswe.setup_replay import recorded_setup
 from agentbench_ts.mswe.specs import RegisteredSpec, create_instance, image_chain, registered_specs
 from agentbench_ts.sandbox.docker.standins import stand_in_spec
 
@@ -55,6 +56,10 @@ class Survey:
     parse_error: str = ""
     tools: list[str] = field(default_factory=list)
     fetches: list[str] = field(default_factory=list)
+    replayed: int = 0
+    """Actions of a setup recorded in prepare.sh and not run by the Dockerfile (replayed by the build)."""
+    dockerfile_node: bool = False
+    """Whether the Dockerfiles alone give Node (a node base image, or a RUN step that installs it)."""
     error: str = ""
 
     @property
@@ -131,6 +136,12 @@ def survey(spec: RegisteredSpec) -> Survey:
             return found
         found.bases += [base for base in _froms(image.dockerfile(), commands) if base not in names]
         runs += [" ".join(command.value) for command in commands if command.cmd == "RUN"]
+        found.dockerfile_node = found.dockerfile_node or any(
+            re.search(r"\bnode\b|\bnodejs\b|\bnvm\b", step) for step in [*found.bases, *runs]
+        )
+        actions = recorded_setup(image) or []
+        found.replayed += len(actions)
+        runs += actions
     own_clone = re.compile(
         rf"git\s+clone\s+\S*github\.com[/:]{re.escape(spec.org)}/{re.escape(found.repo)}\b", re.I
     )
@@ -166,9 +177,8 @@ def report(surveys: Sequence[Survey], releases: Sequence[str] | None) -> list[st
     total = len(surveys)
     ranges = sum(s.spec.is_range for s in surveys)
     repos = {(s.spec.org.lower(), s.spec.repo_key) for s in surveys}
-    verdicts = Counter(
-        s.verdict.split(":")[0] if s.verdict.startswith("fetches") else s.verdict for s in surveys
-    )
+    verdicts = Counter(s.verdict for s in surveys)
+    partly = sum(s.verdict.startswith("fetches from") for s in surveys)
     bases = Counter(base for s in surveys for base in dict.fromkeys(s.bases))
     without = Counter(base for s in surveys for base in s.missing_stand_ins)
     tools = Counter("+".join(s.tools) or "none" for s in surveys if not s.error)
@@ -184,13 +194,21 @@ def report(surveys: Sequence[Survey], releases: Sequence[str] | None) -> list[st
         f"Dockerfiles: {sum(not s.parse_error for s in surveys if not s.error)} of {total} parse"
         f" ({sum(bool(s.error) for s in surveys)} specs could not be instantiated)",
         f"install tool: {_top(tools)}",
+        f"setup recorded in prepare.sh and not run by the Dockerfile (replayed by the build):"
+        f" {sum(s.replayed > 0 for s in surveys)} specs, of which"
+        f" {sum(s.replayed > 0 and not s.dockerfile_node for s in surveys)} get no Node from the Dockerfile",
         f"what builds fetch: {_top(fetched)}",
         "by their recipes (this check builds nothing):",
         f"  can build here with no network (a mirror is enough): {offline} ({offline / total:.0%})",
         f"  can build here with the build network (npm, Debian, PyPI): {networked} ({networked / total:.0%})",
         f"  together: {offline + networked} of {total} ({(offline + networked) / total:.0%})",
-        "not here, by reason: "
-        + _top(Counter({k: v for k, v in verdicts.items() if k not in ("offline", "build network")}), 12),
+        f"  with steps that fetch from other URLs (nodesource, nvm, ...: unreachable here; a replayed"
+        f" setup goes on without them and the install check decides): {partly}",
+        "  not here: "
+        + _top(
+            Counter({k: v for k, v in verdicts.items() if k.startswith(("no stand-in", "does not", "not"))}),
+            12,
+        ),
     ]
     if releases is not None:
         unreleased = sorted({base for s in surveys for base in s.bases if not _released(base, releases)})

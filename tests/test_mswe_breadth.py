@@ -68,6 +68,25 @@ def test_each_verdict_follows_its_rule(registry: dict[str, Any], base: str, body
     assert found.verdict.startswith(verdict), found
 
 
+def test_a_recorded_setup_counts_as_the_build_does(registry: dict[str, Any]) -> None:
+    from multi_swe_bench.harness.image import File
+
+    setup = (
+        "ls\n###ACTION_DELIMITER###\ncurl -o- https://raw.githubusercontent.com/nvm-sh/nvm/install.sh | bash"
+    )
+    register_one_image(
+        "y",
+        "node:20",
+        lambda pr: [File(".", "prepare.sh", setup)],
+        lambda pr: "FROM node:20\n",
+        lambda _: None,
+    )
+    registry[f"{ORG}/y"].language = "typescript"
+    [spec] = specs.registered_specs(f"{ORG}/y")
+    found = BREADTH["survey"](spec)
+    assert found.replayed == 2 and found.verdict == "fetches from url"
+
+
 def test_a_range_spec_is_surveyed_as_the_repository_its_image_clones(registry: dict[str, Any]) -> None:
     found = _spec(
         registry, "some-tool", "node:18", CLONE.replace("{repo}", "some-tool"), name="some_tool_9_to_1"
@@ -84,7 +103,8 @@ def test_every_official_spec_is_surveyed(capsys: pytest.CaptureFixture[str]) -> 
     verdicts = [found.verdict for found in surveys]
     assert "Dockerfiles: 418 of 418 parse" in out and not [v for v in verdicts if v.startswith("not made")]
     assert any(v == "no stand-in for node:20-alpine" for v in verdicts)
-    assert sum(v == "build network" for v in verdicts) + sum(v == "offline" for v in verdicts) >= 300
+    assert sum(v == "build network" for v in verdicts) + sum(v == "offline" for v in verdicts) >= 200
+    assert sum(found.replayed > 0 for found in surveys) == 361  # every range spec records its setup
     marked = next(found for found in surveys if found.spec.key == "markedjs/marked")
     assert marked.bases == ["node:20"] and marked.tools == ["npm"] and marked.verdict == "build network"
     assert sys.modules.get("dockerfile") is not None
