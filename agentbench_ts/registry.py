@@ -64,6 +64,11 @@ class Registry(Generic[T]):
 
         return add
 
+    def unregister(self, name: str) -> None:
+        """Forget what `register` added under `name` (built-ins and entry points stay)."""
+        with self._lock:
+            self._registered.pop(name, None)
+
     def _entry_points(self) -> dict[str, str]:
         return {point.name: point.value for point in entry_points(group=self.group)}
 

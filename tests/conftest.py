@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -133,6 +136,63 @@ def make_js_task(root: Path, task_id: str = "toy/add") -> Task:
         fail_to_pass=("adds small numbers",),
         pass_to_pass=("adding zero keeps the number",),
     )
+
+
+@contextmanager
+def mswe_specs_restored() -> Iterator[dict[str, Any]]:
+    """The Multi-SWE-bench spec registry, and the spec modules loaded, as they were before the block:
+    what a test registers (synthetic repositories, users' specs) does not outlive it."""
+    before = "multi_swe_bench.harness.instance" in sys.modules
+    from multi_swe_bench.harness.instance import Instance
+
+    from agentbench_ts.mswe import specs
+
+    saved = dict(Instance._registry) if before else None
+    loaded = set(specs._LOADED)
+    try:
+        yield Instance._registry
+    finally:
+        if saved is None:  # imported during the block: keep only the package's own specs
+            saved = {
+                k: v for k, v in Instance._registry.items() if v.__module__.startswith("multi_swe_bench.")
+            }
+        Instance._registry.clear()
+        Instance._registry.update(saved)
+        for module in set(specs._LOADED) - loaded - {""}:
+            sys.modules.pop(module, None)
+        specs._LOADED.intersection_update(loaded | {""})
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _mswe_specs_undone() -> Iterator[None]:
+    """Specs a test module registers go when the module is done (any order, one process or many)."""
+    try:
+        import multi_swe_bench  # noqa: F401
+    except ImportError:
+        yield
+        return
+    with mswe_specs_restored():
+        yield
+
+
+def install_package(source: Path, site: Path) -> Path:
+    """Install the package at `source` (a folder with a pyproject.toml) into the folder `site`, offline,
+    as a plug-in package a user has; put `site` on PYTHONPATH to use it in a fresh process."""
+    import subprocess
+    import sys
+
+    install = [
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "-q",
+        "--no-deps",
+        "--no-build-isolation",
+        "--no-index",
+    ]
+    subprocess.run([*install, "--target", str(site), str(source)], check=True, capture_output=True)
+    return site
 
 
 @pytest.fixture(scope="session")

@@ -38,7 +38,7 @@ def copy(tmp_path: Path) -> Path:
 def test_the_package_keeps_its_layers(copy: Path) -> None:
     done = _lint(copy)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "2 kept, 0 broken" in done.stdout
+    assert "3 kept, 0 broken" in done.stdout
 
 
 @pytest.mark.parametrize(
@@ -47,6 +47,16 @@ def test_the_package_keeps_its_layers(copy: Path) -> None:
         ("sandbox/base.py", "import agentbench_ts.tasks.task", "Layers: an import only points down"),
         ("tasks/task.py", "import agentbench_ts.runner.config", "Layers: an import only points down"),
         ("models/scripted.py", "import agentbench_ts.tasks.task", "Models and traces know no tasks"),
+        (
+            "mswe/specs.py",
+            "import agentbench_ts.mswe.images",
+            "mswe: each step calls only the steps below it",
+        ),
+        (
+            "mswe/mirrors.py",
+            "import agentbench_ts.mswe.bases",
+            "mswe: each step calls only the steps below it",
+        ),
     ],
 )
 def test_a_planted_wrong_way_import_breaks_the_contract(

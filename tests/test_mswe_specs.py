@@ -16,7 +16,6 @@ import pytest
 from mswe_fixture import CALC, ORG, make_repository, merged_commit, register
 
 from agentbench_ts.errors import ConfigError, TaskDataError
-from agentbench_ts.mswe import specs
 from agentbench_ts.mswe.make_instance import (
     IssueText,
     PullRequestSource,
@@ -35,28 +34,24 @@ from agentbench_ts.mswe.specs import (
     spec_language,
 )
 
+from conftest import install_package, mswe_specs_restored
+
 BASE = "agentbench/base:test"  # specs here are only selected and instantiated, never built
 
 
 @pytest.fixture
 def registry() -> Iterator[dict[str, Any]]:
-    """The official registry, restored after the test (specs a test registers do not outlive it)."""
-    from multi_swe_bench.harness.instance import Instance
+    """The spec registry, restored after the test (specs a test registers do not outlive it)."""
+    with mswe_specs_restored() as found:
+        yield found
 
-    load_specs()
-    saved, loaded, modules = dict(Instance._registry), set(specs._LOADED), set(sys.modules)
-    yield Instance._registry
-    Instance._registry.clear()
-    Instance._registry.update(saved)
-    specs._LOADED.clear()
-    specs._LOADED.update(loaded)
-    for name in set(sys.modules) - modules:
-        if name.startswith("mswe_user_spec"):
-            del sys.modules[name]
+
+def official(found: list[Any]) -> list[Any]:
+    return [spec for spec in found if spec.module.startswith("multi_swe_bench.")]
 
 
 def test_the_official_registry_counts_its_typescript_and_javascript_specs() -> None:
-    found = [spec for spec in registered_specs() if spec.language in ("typescript", "javascript")]
+    found = [spec for spec in official(registered_specs()) if spec.language in ("typescript", "javascript")]
     assert len(found) == 418 and sum(spec.is_range for spec in found) == 361
     [prism] = [spec for spec in found if spec.key == "PrismJS/prism_1730_to_771"]
     assert (prism.low, prism.high, prism.language, prism.repo_key) == (771, 1730, "typescript", "prism")
@@ -236,7 +231,9 @@ def test_a_refusal_lists_at_most_a_few_names_per_stage() -> None:
     assert "'test 08'" not in text
 
 
-def test_the_cli_lists_specs_with_their_ranges(capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_cli_lists_specs_with_their_ranges(
+    capsys: pytest.CaptureFixture[str], registry: dict[str, Any]
+) -> None:
     from agentbench_ts.cli.main import main
 
     assert main(["mswe", "specs", "list", "PrismJS/prism"]) == 0
@@ -275,19 +272,7 @@ def install_spec_package(tmp_path: Path) -> Path:
         '[project.entry-points."agentbench_ts.mswe_specs"]\n'
         f'"{ORG}/vitekit" = "agentbench_vitekit_spec:VitekitSpec"\n'
     )
-    site = tmp_path / "site"
-    install = [
-        sys.executable,
-        "-m",
-        "pip",
-        "install",
-        "-q",
-        "--no-deps",
-        "--no-build-isolation",
-        "--no-index",
-    ]
-    subprocess.run([*install, "--target", str(site), str(package)], check=True, capture_output=True)
-    return site
+    return install_package(package, tmp_path / "site")
 
 
 def plugin_env(site: Path) -> dict[str, str]:

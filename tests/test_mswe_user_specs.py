@@ -17,7 +17,7 @@ import pytest
 from mswe_fixture import ORG, VITEKIT, jest_written_parse, make_repository, merged_commit, register
 from test_mswe_specs import install_spec_package, plugin_env
 
-from agentbench_ts.mswe import specs
+from conftest import mswe_specs_restored
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 LIMITS = ["--timeout", "300", "--memory-gb", "1", "--cpus", "2"]
@@ -26,19 +26,11 @@ LIMITS = ["--timeout", "300", "--memory-gb", "1", "--cpus", "2"]
 @pytest.fixture
 def vitekit(task_images: Any, tmp_path: Path) -> Iterator[dict[str, Any]]:
     """The repository with its pull request committed, and the registered spec written for jest."""
-    from multi_swe_bench.harness.instance import Instance
-
-    specs.load_specs()
-    saved, loaded = dict(Instance._registry), set(specs._LOADED)
-    register(task_images.base(), VITEKIT, parse=jest_written_parse)
-    parts = make_repository(tmp_path, VITEKIT)
-    repo, base, merged = merged_commit(parts, f"{VITEKIT.title}\n\n{VITEKIT.body}")
-    yield {"repo": repo, "base": base, "merged": merged}
-    Instance._registry.clear()
-    Instance._registry.update(saved)
-    specs._LOADED.clear()
-    specs._LOADED.update(loaded)
-    sys.modules.pop("mswe_user_spec", None)
+    with mswe_specs_restored():
+        register(task_images.base(), VITEKIT, parse=jest_written_parse)
+        parts = make_repository(tmp_path, VITEKIT)
+        repo, base, merged = merged_commit(parts, f"{VITEKIT.title}\n\n{VITEKIT.body}")
+        yield {"repo": repo, "base": base, "merged": merged}
 
 
 def _make(vitekit: dict[str, Any], number: int, out: Path, *extra: str) -> list[str]:

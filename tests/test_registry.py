@@ -22,7 +22,7 @@ from agentbench_ts.tasks.graders import GRADERS, graders_for, tap_grader
 from agentbench_ts.tasks.sources import TASK_SOURCES, SourceContext, TaskSourceSpec
 from agentbench_ts.traces import TraceStore
 
-from conftest import QUIXBUGS, make_js_task
+from conftest import QUIXBUGS, install_package, make_js_task
 
 
 def test_a_name_is_found_registered_built_in_or_by_dotted_path() -> None:
@@ -39,6 +39,11 @@ def test_a_name_is_found_registered_built_in_or_by_dotted_path() -> None:
     assert (found, name, argument) == (plugin_demo.demo_source, "plugin_demo:demo_source", "twin")
     _, name, argument = MODELS.resolve("openai:http://127.0.0.1:8000/v1#round1")
     assert (name, argument) == ("openai", "http://127.0.0.1:8000/v1#round1")
+    registry.unregister("mine")
+    registry.unregister("tap")  # a built-in stays
+    assert registry.names() == ["tap"] and registry.get("tap") is tap_grader
+    with pytest.raises(ConfigError, match="unknown grader 'mine'"):
+        registry.get("mine")
 
 
 def test_a_spec_string_keeps_its_options() -> None:
@@ -156,18 +161,7 @@ def test_a_plug_in_package_is_found_by_its_entry_points(tmp_path: Path) -> None:
         '[project.entry-points."agentbench_ts.graders"]\n'
         '"demo-grader" = "agentbench_demo_plugin:demo_grader"\n'
     )
-    site = tmp_path / "site"
-    install = [
-        sys.executable,
-        "-m",
-        "pip",
-        "install",
-        "-q",
-        "--no-deps",
-        "--no-build-isolation",
-        "--no-index",
-    ]
-    subprocess.run([*install, "--target", str(site), str(package)], check=True, capture_output=True)
+    site = install_package(package, tmp_path / "site")
     env = {**os.environ, "PYTHONPATH": str(site)}
     out = tmp_path / "run"
     argv = [sys.executable, "-m", "agentbench_ts.cli.main", "run", "--tasks", "demo:ep", "--model", "oracle"]

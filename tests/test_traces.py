@@ -270,7 +270,7 @@ def test_an_interrupted_concurrent_run_records_only_finished_episodes_and_resume
 
 
 def test_a_task_is_graded_by_the_grader_it_names(
-    tmp_path: Path, js_task: Task, make_sandbox: SandboxFactory
+    tmp_path: Path, js_task: Task, make_sandbox: SandboxFactory, request: pytest.FixtureRequest
 ) -> None:
     from agentbench_ts.errors import ConfigError
     from agentbench_ts.tasks.graders import GRADERS
@@ -290,6 +290,7 @@ def test_a_task_is_graded_by_the_grader_it_names(
         run_tasks(config, tasks=[task], make_model=model_factory("oracle"), make_sandbox=make_sandbox)
     assert not config.out_dir.exists()  # refused before anything was written
     GRADERS.register("strict-for-a-test")(lambda options: strict_grader)
+    request.addfinalizer(lambda: GRADERS.unregister("strict-for-a-test"))
     store = run_tasks(
         config,
         tasks=[task],
