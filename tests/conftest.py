@@ -205,3 +205,12 @@ def ripgrep() -> str:
             pytest.fail("ripgrep (rg) is required here but not installed")
         pytest.skip("ripgrep (rg) is not installed")
     return found
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    """The shuffled order's seed again at the end of a failed run, for reproducing it."""
+    seed = getattr(config.option, "randomly_seed", None)
+    if exitstatus != 0 and isinstance(seed, int):
+        terminalreporter.write_line(
+            f"tests ran in a shuffled order: pytest -p randomly --randomly-seed={seed}"
+        )

@@ -41,7 +41,9 @@ def write_solutions(path: Path) -> Path:
 @pytest.fixture(scope="module")
 def tasks(tmp_path_factory: pytest.TempPathFactory) -> list[Task]:
     root = tmp_path_factory.mktemp("agent")
-    options = MultipleOptions(solutions=str(write_solutions(root / "solutions.jsonl")), timeout_s=5)
+    # A cold tsc on a loaded CI machine can take over 5 s; MultiPL-E calls a compile past the timeout a
+    # SyntaxError, which would blame the oracle for the machine.
+    options = MultipleOptions(solutions=str(write_solutions(root / "solutions.jsonl")), timeout_s=60)
     source = MultipleSource(str(SAMPLE), options, SourceContext(root, root / "cache"))
     return [task for task in source.load().tasks if task.task_id.rsplit("/", 1)[-1] in NAMES]
 
