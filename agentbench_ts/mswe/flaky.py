@@ -9,17 +9,18 @@ from typing import Any
 
 
 def verdicts(result: Any) -> dict[str, str]:
-    """test name -> passed, failed or skipped, from a TestResult."""
-    found = {name: "skipped" for name in result.skipped_tests}
+    """test name -> passed, failed or skipped, from a TestResult (whose sets are disjoint: the package
+    refuses a name in two)."""
+    found = {name: "passed" for name in result.passed_tests}
     found.update({name: "failed" for name in result.failed_tests})
-    found.update({name: "passed" for name in result.passed_tests})
+    found.update({name: "skipped" for name in result.skipped_tests})
     return found
 
 
 def varying(results: Sequence[Any]) -> set[str]:
     """Tests whose verdict (absent counts as one) is not the same in every result."""
     seen = [verdicts(result) for result in results]
-    names = set().union(*seen) if seen else set()
+    names: set[str] = set().union(*seen)
     return {name for name in names if len({run.get(name, "absent") for run in seen}) > 1}
 
 

@@ -135,7 +135,7 @@ class Packs:
 
 
 def stand_in_repository(official: str) -> str:
-    return f"agentbench/stand-in-{docker_name(official.replace(':', '-'))}"
+    return f"agentbench/stand-in-{docker_name(official)}"
 
 
 def node_recipe(spec: StandInSpec, base: str, packs: Packs) -> ImageRecipe:
