@@ -34,7 +34,7 @@ MODULES: dict[str, list[str]] = {
     "agentbench_ts/mswe/mirrors.py": ["tests/test_mswe_mirrors.py", "tests/test_mswe_build.py"],
     "agentbench_ts/sandbox/docker/standins.py": ["tests/test_standins.py", "tests/test_mswe_rules.py"],
     "agentbench_ts/protocol/parser.py": ["tests/test_protocol.py", "tests/test_fuzz.py"],
-    "agentbench_ts/tasks/digest.py": ["tests/test_task_data.py", "tests/test_kill_resume.py"],
+    "agentbench_ts/tasks/digest.py": ["tests/test_traces.py"],
 }
 """Module -> the test files that pin its rules."""
 NODE_MODULES = (
@@ -87,13 +87,8 @@ def mutate(module: str, tests: Sequence[str], show: bool) -> tuple[int, int, lis
         scratch_copy(copy)
         configure(copy, module, tests)
         env = {**os.environ, "UNSLOTH_SKIP_TORCHVISION_CHECK": "1"}
-        subprocess.run(
-            ["mutmut", "run"],
-            cwd=copy,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            check=False,
+        ran = subprocess.run(
+            ["mutmut", "run"], cwd=copy, env=env, capture_output=True, text=True, check=False
         )
         listed = subprocess.run(
             ["mutmut", "results", "--all", "true"],
@@ -104,6 +99,9 @@ def mutate(module: str, tests: Sequence[str], show: bool) -> tuple[int, int, lis
             check=False,
         ).stdout
         states = dict(re.findall(r"^\s*(\S+__mutmut_\d+): (.+)$", listed, re.MULTILINE))
+        if states and all(state == "not checked" for state in states.values()):
+            tail = "\n".join(ran.stdout.replace("\r", "\n").splitlines()[-25:])
+            raise SystemExit(f"mutmut ran no mutant of {module} (the tests fail unmutated?):\n{tail}")
         survivors = sorted(name for name, state in states.items() if state not in ("killed", "timeout"))
         if show:
             for name in survivors:

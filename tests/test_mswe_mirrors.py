@@ -4,6 +4,7 @@ naming the refs it left out; only a base commit that cannot be had is an error."
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -185,3 +186,110 @@ def test_an_incomplete_mirror_still_yields_the_instance_image(
         and "lacks the objects of 1 ref(s)" in notices[0]
         and "refs/heads/side" in notices[0]
     )
+
+
+def test_github_is_cloned_once_and_fetched_anew(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`git` itself is pointed at a local folder for github.com (url.insteadOf): no network is used."""
+    from agentbench_ts.mswe.mirrors import github_clone
+
+    shas = _source(tmp_path)
+    hosted = tmp_path / "hosted"
+    (hosted / "someorg").mkdir(parents=True)
+    subprocess.run(
+        ["git", "clone", "-q", "--bare", str(tmp_path / "src"), str(hosted / "someorg" / "dep.git")],
+        check=True,
+    )
+    monkeypatch.setenv("GIT_CONFIG_COUNT", "1")
+    monkeypatch.setenv("GIT_CONFIG_KEY_0", f"url.file://{hosted}/.insteadOf")
+    monkeypatch.setenv("GIT_CONFIG_VALUE_0", "https://github.com/")
+    clone = github_clone("someorg", "dep", tmp_path / "cache")
+    assert clone == tmp_path / "cache" / "mirrors" / "someorg__dep-github.git"
+    assert _git(clone, "rev-parse", "refs/heads/main").strip() == shas["two"]
+    later = _commit(tmp_path / "src", "later.txt", "later\n")
+    subprocess.run(
+        ["git", "push", "-q", str(hosted / "someorg" / "dep.git"), "main"], cwd=tmp_path / "src", check=True
+    )
+    assert github_clone("someorg", "dep", tmp_path / "cache") == clone
+    assert _git(clone, "rev-parse", "refs/heads/main").strip() == later  # fetched anew
+    with pytest.raises(SandboxError, match=r"cloning https://github.com/someorg/missing.git: git clone"):
+        github_clone("someorg", "missing", tmp_path / "cache")
+
+
+def test_the_lockfile_is_read_at_the_base_shrinkwrap_first(tmp_path: Path) -> None:
+    from agentbench_ts.mswe.mirrors import lockfile_at
+
+    repo = tmp_path / "locks"
+    repo.mkdir()
+    _git(repo, "init", "-q")
+    none = _commit(repo, "README.md", "x\n")
+    package = _commit(repo, "package-lock.json", '{"from": "package-lock"}\n')
+    both = _commit(repo, "npm-shrinkwrap.json", '{"from": "shrinkwrap"}\n')
+    assert lockfile_at(repo, none) is None
+    assert lockfile_at(repo, package) == '{"from": "package-lock"}\n'
+    assert lockfile_at(repo, both) == '{"from": "shrinkwrap"}\n'
+    assert lockfile_at(repo, "0" * 40) is None
+
+
+def test_locked_repository_tarballs_are_read_in_every_form_github_serves(tmp_path: Path) -> None:
+    from agentbench_ts.mswe.mirrors import locked_repository_tarballs
+
+    packages = {
+        "": {"name": "app"},
+        "node_modules/a": {"resolved": "https://github.com/o/a/tarball/v1", "integrity": "sha512-A"},
+        "node_modules/b": {
+            "resolved": "https://github.com/o/b.git/archive/refs/tags/v2.tar.gz",
+            "integrity": "sha1-B",
+        },
+        "node_modules/c": {
+            "resolved": "https://codeload.github.com/o/c/tar.gz/0123abc",
+            "integrity": "sha256-C",
+        },
+        "node_modules/d": {
+            "resolved": "https://codeload.github.com/o/d/legacy.tar.gz/refs/tags/v4",
+            "integrity": "x",
+        },
+        "node_modules/e": {"resolved": "https://github.com/o/e/tarball/v5"},  # no integrity: cannot verify
+        "node_modules/f": {"resolved": "https://registry.npmjs.org/f/-/f-1.0.0.tgz", "integrity": "sha512-F"},
+        "node_modules/g": "not an entry",
+    }
+    found = locked_repository_tarballs(json.dumps({"packages": packages}))
+    assert [(t.name, t.org, t.repo, t.ref, t.integrity) for t in found] == [
+        ("node_modules/a", "o", "a", "v1", "sha512-A"),
+        ("node_modules/b", "o", "b", "v2", "sha1-B"),
+        ("node_modules/c", "o", "c", "0123abc", "sha256-C"),
+        ("node_modules/d", "o", "d", "v4", "x"),
+    ]
+    assert locked_repository_tarballs("not json") == []
+    assert locked_repository_tarballs("[1, 2]") == []
+    assert locked_repository_tarballs("{}") == []
+
+
+@pytest.mark.parametrize("algorithm", ["sha1", "sha256", "sha384", "sha512"])
+def test_a_tarball_counts_only_when_an_integrity_item_matches(algorithm: str, tmp_path: Path) -> None:
+    import base64
+    import hashlib
+
+    from agentbench_ts.mswe.mirrors import LockedTarball, tarball_from_mirror
+
+    shas = _source(tmp_path)
+    bare = _bare(tmp_path)
+    clone = working_clone(bare, "someorg", "dep", tmp_path / "cache")
+    tar = subprocess.run(
+        ["git", "archive", "--format=tar", "--prefix=dep-1/", "v1"], cwd=bare, capture_output=True, check=True
+    ).stdout
+    gz = subprocess.run(["gzip", "-n"], input=tar, capture_output=True, check=True).stdout
+    digest = base64.b64encode(hashlib.new(algorithm, gz).digest()).decode()
+    good = LockedTarball("node_modules/dep", "someorg", "dep", "v1", f"md5-zzz {algorithm}-{digest}")
+    assert tarball_from_mirror(clone, good) == gz  # the /archive/v1 layout: REPO-1/ (the tag without v)
+    assert tarball_from_mirror(clone, LockedTarball("x", "someorg", "dep", "v1", f"md5-{digest}")) is None
+    assert tarball_from_mirror(clone, LockedTarball("x", "someorg", "dep", "nope", good.integrity)) is None
+    by_id = subprocess.run(
+        ["git", "archive", "--format=tar", f"--prefix=dep-{shas['pull']}/", shas["pull"]],
+        cwd=bare,
+        capture_output=True,
+        check=True,
+    ).stdout
+    gz = subprocess.run(["gzip", "-n"], input=by_id, capture_output=True, check=True).stdout
+    digest = base64.b64encode(hashlib.new(algorithm, gz).digest()).decode()
+    pinned = LockedTarball("x", "someorg", "dep", shas["pull"], f"{algorithm}-{digest}")
+    assert tarball_from_mirror(clone, pinned) == gz  # a commit on no branch: fetched from the mirror first

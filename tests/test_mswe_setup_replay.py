@@ -14,7 +14,13 @@ from mswe_fixture import ORG, register_one_image
 from agentbench_ts.errors import SandboxError
 from agentbench_ts.mswe.config import BuildOptions
 from agentbench_ts.mswe.images import ensure_instance_image
-from agentbench_ts.mswe.setup_replay import DELIMITER, REPLAY_LABEL, recorded_setup, replay_script
+from agentbench_ts.mswe.setup_replay import (
+    DELIMITER,
+    REPLAY_LABEL,
+    recorded_setup,
+    replay_lines,
+    replay_script,
+)
 from agentbench_ts.mswe.specs import create_instance
 
 ACTIONS = [
@@ -57,13 +63,44 @@ def test_only_a_setup_the_dockerfile_does_not_run_is_replayed() -> None:
 
 
 def test_the_replay_runs_each_action_in_one_shell_and_goes_on_after_a_failure(tmp_path: Path) -> None:
-    script = tmp_path / "replay.sh"
-    script.write_text(replay_script(ACTIONS))
-    done = subprocess.run(["bash", str(script)], cwd=tmp_path, capture_output=True, text=True, check=False)
-    assert "agentbench: setup step 2 exited 1" in done.stdout and "step 5/5" in done.stdout
-    assert (tmp_path / "sub" / "marker.txt").read_text() == "carried sub\n"  # cd and export carried over
-    assert (tmp_path / "sub" / "multi.txt").read_text() == "line one\nline two\n"
+    script = tmp_path / "scripts" / "replay.sh"
+    script.parent.mkdir()
+    long = "echo '" + "x" * 120 + "' > long.txt"
+    script.write_text(replay_script([*ACTIONS, 'echo "$CI $DEBIAN_FRONTEND" > env.txt', long]))
+    work = tmp_path / "work"
+    work.mkdir()
+    done = subprocess.run(["bash", str(script)], cwd=work, capture_output=True, text=True, check=False)
+    assert done.returncode == 0 and done.stderr == ""
+    assert done.stdout.splitlines() == [
+        "agentbench: setup step 1/7: ls -la",
+        *done.stdout.splitlines()[1:-7],  # what ls printed
+        "agentbench: setup step 2/7: false",
+        "agentbench: setup step 2 exited 1",
+        "agentbench: setup step 3/7: mkdir -p sub && cd sub && export MARK=carried",
+        'agentbench: setup step 4/7: echo "$MARK $(basename "$PWD")" > marker.txt',
+        "agentbench: setup step 5/7: cat <<EOF > multi.txt",
+        'agentbench: setup step 6/7: echo "$CI $DEBIAN_FRONTEND" > env.txt',
+        "agentbench: setup step 7/7: echo " + "x" * 94,  # the first 100 characters, no quotes
+    ]
+    assert (work / "sub" / "marker.txt").read_text() == "carried sub\n"  # cd and export carried over
+    assert (work / "sub" / "multi.txt").read_text() == "line one\nline two\n"
+    assert (work / "sub" / "env.txt").read_text() == "true noninteractive\n"
+    assert sorted(p.name for p in work.rglob("*")) == [
+        "env.txt",
+        "long.txt",
+        "marker.txt",
+        "multi.txt",
+        "sub",
+    ]
     assert not list(Path("/tmp").glob("agentbench-setup-step-*.sh"))
+
+
+def test_the_replay_step_fails_the_build_only_past_its_time() -> None:
+    assert replay_lines(90) == (
+        "COPY agentbench-setup /tmp/agentbench-setup\n"
+        "RUN timeout 90 bash /tmp/agentbench-setup/replay.sh; status=$?; rm -rf /tmp/agentbench-setup;"
+        ' if [ "$status" = 124 ]; then echo "agentbench: the recorded setup ran past 90 s"; exit 1; fi'
+    )
 
 
 def _envagent_spec(base: str, repo: str, actions: list[str]) -> None:

@@ -16,6 +16,7 @@ import pytest
 from mswe_fixture import CALC, ORG, make_repository, merged_commit, register
 
 from agentbench_ts.errors import ConfigError, TaskDataError
+from agentbench_ts.mswe import specs
 from agentbench_ts.mswe.make_instance import (
     IssueText,
     PullRequestSource,
@@ -280,3 +281,150 @@ def plugin_env(site: Path) -> dict[str, str]:
 
     tests = Path(__file__).parent
     return {**os.environ, "PYTHONPATH": f"{site}:{tests}"}
+
+
+def _record(**fields: Any) -> Any:
+    from types import SimpleNamespace
+
+    return SimpleNamespace(
+        **{"org": ORG, "repo": "calc", "number": 3, "number_interval": "", "tag": "", **fields}
+    )
+
+
+def test_a_records_spec_key_is_what_the_official_create_looks_up() -> None:
+    assert specs.spec_key(_record()) == f"{ORG}/calc"
+    assert specs.spec_key(_record(number_interval="calc_20_to_10", tag="1.2")) == f"{ORG}/calc_20_to_10"
+    assert specs.spec_key(_record(tag="1.2.3")) == f"{ORG}/calc_1_2_3"
+
+
+def test_a_user_spec_is_known_by_its_module(registry: dict[str, Any]) -> None:
+    _register_calc_specs("calc")
+    assert specs.user_spec_module(_record()) == "mswe_fixture"
+    assert specs.user_spec_module(_record(org="markedjs", repo="marked")) is None  # the package's own
+    assert (
+        specs.user_spec_module(_record(repo="nothing")) is None
+        and specs.spec_of(_record(repo="nothing")) is None
+    )
+    assert specs.spec_of(_record()) is registry[f"{ORG}/calc"]
+
+
+def test_an_unregistered_spec_names_what_is_registered(registry: dict[str, Any]) -> None:
+    _register_calc_specs("calc", "calc_20_to_10")
+    with pytest.raises(TaskDataError) as refused:
+        create_instance(_record(number_interval="calc_9_to_1"))
+    assert str(refused.value) == (
+        "agentbench-test/calc#3: no spec agentbench-test/calc_9_to_1 is registered; registered:"
+        " calc (any PR), calc_20_to_10 (PRs 10-20); load the module that registers it (--spec-module)"
+    )
+
+
+def test_official_specs_are_made_as_the_official_harness_makes_them() -> None:
+    from multi_swe_bench.harness.pull_request import Base, PullRequest
+
+    pr = PullRequest("markedjs", "marked", 1, "closed", "t", "", Base("x", "main", "0" * 40), [], "", "")
+    instance = create_instance(pr)
+    config = instance.dependency().config
+    assert (config.need_clone, config.global_env, config.clear_env) == (False, None, False)
+    chain = specs.image_chain(instance)
+    assert [type(image).__name__ for image in chain] == ["ImageBase", "ImageDefault"]
+    assert chain[0].dependency() == "node:20" and chain[-1] is not chain[0]
+    assert (
+        "COPY marked /home/marked" in chain[0].dockerfile()
+    )  # need_clone=False: the repository is copied in
+
+
+def test_a_process_registered_spec_is_loaded_like_an_entry_point(registry: dict[str, Any]) -> None:
+    from mswe_fixture import user_vitekit_spec
+
+    spec = user_vitekit_spec()
+    specs._LOADED.discard("")  # as in a fresh process
+    specs.SPECS.register(f"{ORG}/entry")(spec)
+    try:
+        load_specs()
+        assert registry[f"{ORG}/entry"] is spec
+        specs._LOADED.discard("")
+        specs.SPECS.register(f"{ORG}/not-a-spec")(lambda: None)
+        with pytest.raises(
+            ConfigError, match=r"mswe spec entry point 'agentbench-test/not-a-spec' is not an"
+        ):
+            load_specs()
+        specs.SPECS.unregister(f"{ORG}/not-a-spec")
+        specs._LOADED.discard("")
+        specs.SPECS.register("no-slash")(spec)
+        with pytest.raises(ConfigError, match=r"^mswe spec entry point 'no-slash': name it ORG/NAME"):
+            load_specs()
+    finally:
+        for name in (f"{ORG}/entry", f"{ORG}/not-a-spec", "no-slash"):
+            specs.SPECS.unregister(name)
+
+
+def test_spec_modules_are_imported_once(registry: dict[str, Any], tmp_path: Path) -> None:
+    (tmp_path / "mswe_user_spec_counted.py").write_text(
+        "import builtins\nbuiltins.agentbench_imports = getattr(builtins, 'agentbench_imports', 0) + 1\n"
+    )
+    sys.path.insert(0, str(tmp_path))
+    try:
+        import builtins
+
+        before = getattr(builtins, "agentbench_imports", 0)
+        load_specs(["mswe_user_spec_counted"])
+        load_specs(["mswe_user_spec_counted", "mswe_user_spec_counted"])
+        assert builtins.agentbench_imports == before + 1  # type: ignore[attr-defined]
+        assert "mswe_user_spec_counted" in specs._LOADED
+    finally:
+        sys.path.remove(str(tmp_path))
+
+
+def test_a_declared_language_wins_over_the_folder() -> None:
+    class Declared:
+        __module__ = "multi_swe_bench.harness.repos.javascript.x"
+        language = "TypeScript"
+
+    class Lang:
+        __module__ = "elsewhere"
+        lang = "javascript"
+
+    class Neither:
+        __module__ = "elsewhere"
+        language = ""
+        lang = 3
+
+    assert spec_language(Declared) == "typescript" and spec_language(Lang) == "javascript"
+    assert spec_language(Neither) == "unknown"
+
+
+def test_select_spec_refusals_say_what_to_do(registry: dict[str, Any]) -> None:
+    _register_calc_specs("calc_20_to_10")
+    with pytest.raises(TaskDataError) as refused:
+        select_spec(ORG, "calc", 99)
+    assert str(refused.value) == (
+        "no Multi-SWE-bench spec of agentbench-test/calc holds PR #99; registered: calc_20_to_10"
+        " (PRs 10-20); give one with --spec NAME, or register a spec for this range (--spec-module)"
+    )
+    with pytest.raises(TaskDataError) as refused:
+        select_spec(ORG, "calc", 15, name="calc")
+    assert str(refused.value) == (
+        "no spec agentbench-test/calc is registered for agentbench-test/calc;"
+        " registered: calc_20_to_10 (PRs 10-20)"
+    )
+    with pytest.raises(TaskDataError) as refused:
+        select_spec(ORG, "nothing-here", 1)
+    assert str(refused.value) == (
+        "no Multi-SWE-bench spec is registered for agentbench-test/nothing-here: register an Instance"
+        " subclass with multi_swe_bench.harness.instance.Instance.register (as the package's repos do) in a"
+        " module given by --spec-module, or declare it in the agentbench_ts.mswe_specs entry-point group"
+    )
+    choice = select_spec(ORG, "calc", 99, name="calc_20_to_10")
+    assert choice.spec.key == f"{ORG}/calc_20_to_10" and choice.others == ()
+
+
+def test_a_plain_spec_is_the_repositorys_own_and_a_range_starting_at_zero_counts(
+    registry: dict[str, Any],
+) -> None:
+    _register_calc_specs("calc_5_to_0", "calc_9_to_5", "calcx")
+    assert select_spec(ORG, "calc", 0).number_interval == "calc_5_to_0"
+    assert select_spec(ORG, "calc", 5).number_interval == "calc_9_to_5"
+    with pytest.raises(TaskDataError, match="holds PR #10"):
+        select_spec(ORG, "calc", 10)  # calcx is another repository's plain spec
+    assert [spec.name for spec in registered_specs(f"{ORG}/calc")] == ["calc_5_to_0", "calc_9_to_5"]
+    assert registered_specs("other-org/calc") == []
