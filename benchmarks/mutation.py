@@ -34,7 +34,7 @@ MODULES: dict[str, list[str]] = {
     "agentbench_ts/mswe/mirrors.py": ["tests/test_mswe_mirrors.py", "tests/test_mswe_build.py"],
     "agentbench_ts/sandbox/docker/standins.py": ["tests/test_standins.py", "tests/test_mswe_rules.py"],
     "agentbench_ts/protocol/parser.py": ["tests/test_protocol.py", "tests/test_fuzz.py"],
-    "agentbench_ts/tasks/digest.py": ["tests/test_traces.py"],
+    "agentbench_ts/tasks/digest.py": ["tests/test_task_digest.py", "tests/test_traces.py"],
 }
 """Module -> the test files that pin its rules."""
 NODE_MODULES = (

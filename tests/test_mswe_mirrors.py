@@ -293,3 +293,56 @@ def test_a_tarball_counts_only_when_an_integrity_item_matches(algorithm: str, tm
     digest = base64.b64encode(hashlib.new(algorithm, gz).digest()).decode()
     pinned = LockedTarball("x", "someorg", "dep", shas["pull"], f"{algorithm}-{digest}")
     assert tarball_from_mirror(clone, pinned) == gz  # a commit on no branch: fetched from the mirror first
+
+
+def test_a_clone_is_named_and_identified_by_its_mirrors_state(tmp_path: Path) -> None:
+    from agentbench_ts.mswe.mirrors import mirror_state
+
+    _source(tmp_path)
+    bare = _bare(tmp_path)
+    state = mirror_state(bare)
+    assert len(state) == 16 and state == mirror_state(bare)
+    clone = working_clone(bare, "someorg", "dep", tmp_path / "cache")
+    assert clone.path == tmp_path / "cache" / "mirrors" / f"someorg__dep-{state}"
+    assert (clone.source, clone.state) == (bare, state)
+    checkout = working_clone(tmp_path / "src", "someorg", "dep", tmp_path / "cache")
+    assert checkout.state == mirror_state(tmp_path / "src") and checkout.path == tmp_path / "src"
+    _git(bare, "update-ref", "refs/heads/extra", _git(bare, "rev-parse", "main").strip())
+    assert mirror_state(bare) != state  # any ref counts
+    with pytest.raises(SandboxError, match=r"reading the mirror .*: git show-ref"):
+        mirror_state(tmp_path)
+
+
+def test_a_clone_that_fails_leaves_nothing_behind(tmp_path: Path) -> None:
+    from agentbench_ts.mswe.mirrors import _make_clone
+
+    target = tmp_path / "cache" / "mirrors" / "x"
+    (tmp_path / "not-a-repo").mkdir()
+    with pytest.raises(SandboxError, match=r"listing refs: git ls-remote"):
+        _make_clone(tmp_path / "not-a-repo", target, "o", "r")
+    assert list(target.parent.iterdir()) == []
+
+
+def test_a_clone_another_process_made_first_is_kept(tmp_path: Path) -> None:
+    from agentbench_ts.mswe.mirrors import _make_clone
+
+    _source(tmp_path)
+    bare = _bare(tmp_path)
+    target = tmp_path / "cache" / "mirrors" / "x"
+    target.mkdir(parents=True)
+    (target / "theirs").write_text("made by another process")
+    assert _make_clone(bare, target, "o", "r") is False
+    assert sorted(p.name for p in target.parent.iterdir()) == ["x"] and (target / "theirs").is_file()
+    assert _make_clone(bare, tmp_path / "cache" / "mirrors" / "y", "o", "r") is True
+
+
+def test_a_default_branch_whose_objects_are_missing_is_not_checked_out(tmp_path: Path) -> None:
+    shas = _source(tmp_path)
+    bare = _bare(tmp_path)
+    _git(bare, "symbolic-ref", "HEAD", "refs/heads/side")
+    _lose_objects_of(bare, "side:side.txt")
+    clone = working_clone(bare, "someorg", "dep", tmp_path / "cache", [shas["two"]])
+    assert clone.skipped == ("refs/heads/side",)
+    with pytest.raises(subprocess.CalledProcessError):
+        _git(clone.path, "rev-parse", "--verify", "HEAD")  # nothing checked out: the Dockerfile checks out
+    assert _git(clone.path, "rev-parse", "refs/remotes/origin/main").strip() == shas["two"]
