@@ -185,6 +185,7 @@ def test_a_trained_adapter_is_recorded_truly_and_serves_as_hf_base_plus_adapter(
     extraction = json.loads((sft_data / "extraction.json").read_text())
     assert info.base == str(base) and info.base_config_sha256 == file_sha256(base / "config.json")
     assert info.model_type == "qwen2" and info.backend == "hf" and info.device == "cpu"
+    assert info.trainer == "SFTTrainer" and info.trainer_arguments["optim"] == info.config.optimizer
     assert (
         info.dataset["rows"] == extraction["per_split"]["train"]
         and info.dataset["inputs"] == extraction["inputs"]
@@ -274,6 +275,144 @@ def test_both_backends_train_the_same_rows_into_adapters_that_load_the_same_way(
             keys[name] = {key: tuple(handle.get_slice(key).get_shape()) for key in handle.keys()}  # noqa: SIM118
         assert json.loads((result.adapter_dir / "adapter_config.json").read_text())["r"] == 8
     assert keys["hf"] == keys["unsloth"]
+    held = {name: result.info.trainer_arguments for name, result in adapters.items()}
+    assert held["hf"] == held["unsloth"] and held["hf"]["optim"] == "adamw_torch_fused"
+
+
+RECIPE = {
+    "optimizer": "adamw_torch",
+    "weight_decay": 0.05,
+    "max_grad_norm": 0.5,
+    "seed": 7,
+    "adam_beta2": 0.98,
+}
+
+
+def _built(base: Path, data: Path, tmp_path: Path, backend: str) -> Any:
+    from agentbench_ts.train.backends import load_for_training
+    from agentbench_ts.train.data import load_training_data
+    from agentbench_ts.train.fit import build_trainer
+
+    cfg = config(base, data, tmp_path / backend, backend=backend, **RECIPE)
+    loaded = load_for_training(cfg)
+    data_rows = load_training_data(cfg.dataset, cfg.split, cfg.method)
+    return build_trainer(
+        cfg, data_rows, loaded.model, loaded.tokenizer, device=loaded.device, work_dir=tmp_path
+    )
+
+
+def test_both_backends_hold_every_argument_of_the_recipe(base: Path, tmp_path: Path) -> None:
+    from agentbench_ts.train.fit import effective_arguments
+
+    data = fixed_rows(tmp_path / "data", FIXED)
+    held = {
+        backend: effective_arguments(_built(base, data, tmp_path, backend)) for backend in ("hf", "unsloth")
+    }
+    assert held["hf"] == held["unsloth"]
+    args = held["hf"]
+    # Unsloth's CPU path (imported for both backends here) runs AdamW with the fused kernel
+    assert (args["optim"], args["weight_decay"], args["max_grad_norm"]) == ("adamw_torch_fused", 0.05, 0.5)
+    assert (args["seed"], args["data_seed"], args["adam_beta2"], args["adam_beta1"]) == (7, 7, 0.98, 0.9)
+    assert (args["gradient_accumulation_steps"], args["per_device_train_batch_size"]) == (1, 2)
+    assert args["torch_empty_cache_steps"] is None and args["padding_free"] is False
+    assert args["logging_nan_inf_filter"] is True and "output_dir" not in args
+
+
+UNSLOTH_DEFAULTS = {
+    "logging_nan_inf_filter": False,
+    "per_device_train_batch_size": 4,
+    "gradient_accumulation_steps": 2,
+    "weight_decay": 0.001,
+    "seed": 3407,
+    "optim": "adamw_8bit",
+    "learning_rate": 5e-05,
+    "torch_empty_cache_steps": 250,
+    "logging_steps": 1,
+    "bf16": False,
+    "fp16": False,
+    "report_to": "none",
+    "include_num_input_tokens_seen": False,
+    "auto_find_batch_size": False,
+    "dataloader_pin_memory": True,
+    "padding_free": None,
+    "warmup_steps": 0.1,
+}
+"""The defaults Unsloth 2026.10.9 gives its own trainer config (unsloth/models/rl.py; less one field
+transformers 5.17 no longer has), which takes TRL's place when Unsloth patches TRL on a GPU."""
+
+
+SWAPPED = """
+import dataclasses, json, sys
+from pathlib import Path
+from trl.trainer import sft_config
+import test_train
+from agentbench_ts.train.fit import effective_arguments
+
+fields = [
+    (name, type(value) if value is not None else object, dataclasses.field(default=value))
+    for name, value in test_train.UNSLOTH_DEFAULTS.items()
+]
+swapped = dataclasses.make_dataclass("UnslothLikeSFTConfig", fields, bases=(sft_config.SFTConfig,))
+sft_config.SFTConfig = swapped
+unset = swapped(output_dir="/tmp/unused")
+base, data, work = (Path(arg) for arg in sys.argv[1:4])
+trainer = test_train._built(base, data, work, "hf")
+print(json.dumps({"class": type(trainer.args).__name__, "unset": [unset.weight_decay, unset.seed],
+                  "held": effective_arguments(trainer)}))
+"""
+
+
+def test_a_config_swapped_for_unsloths_defaults_still_trains_the_recipe(base: Path, tmp_path: Path) -> None:
+    """What Unsloth does on a GPU, forced here (in a process of its own: the swap is global): TRL's
+    SFTConfig replaced by a subclass with Unsloth's defaults. Every field the recipe means is given, so
+    none of those defaults reaches the trainer."""
+    import subprocess
+    import sys
+
+    data = fixed_rows(tmp_path / "data", FIXED)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent), "UNSLOTH_SKIP_TORCHVISION_CHECK": "1"}
+    done = subprocess.run(
+        [sys.executable, "-c", SWAPPED, str(base), str(data), str(tmp_path / "work")],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    shown = json.loads(done.stdout.strip().splitlines()[-1])
+    assert shown["class"] == "UnslothLikeSFTConfig"
+    assert shown["unset"] == [0.001, 3407]  # the swap is real: unset fields take Unsloth's values
+    held = shown["held"]
+    assert (held["optim"], held["weight_decay"], held["seed"], held["torch_empty_cache_steps"]) == (
+        "adamw_torch_fused",
+        0.05,
+        7,
+        None,
+    )
+    assert held["gradient_accumulation_steps"] == 1 and held["padding_free"] is False
+    assert held["logging_nan_inf_filter"] is True and held["warmup_steps"] == 0.03
+
+
+def test_a_trainer_that_lost_a_recipe_argument_is_refused() -> None:
+    from types import SimpleNamespace
+
+    from agentbench_ts.train.fit import check_recipe, recipe_arguments
+
+    def holding(arguments: dict[str, Any]) -> Any:
+        return SimpleNamespace(args=SimpleNamespace(to_dict=lambda: arguments))
+
+    cfg = TrainConfig(method="sft", dataset=Path("d"), base="b", out_dir=Path("o"))
+    held = {**recipe_arguments(cfg), "optim": "adamw_8bit", "output_dir": "/tmp/x"}
+    del held["max_grad_norm"]
+    expected = "it was given: max_grad_norm 1.0 -> None, optim 'adamw_torch_fused' -> 'adamw_8bit'$"
+    with pytest.raises(TrainError, match=expected):
+        check_recipe(holding(held), cfg)
+    check_recipe(holding({**recipe_arguments(cfg), "optim": "adamw_torch"}), cfg)  # the same update
+    check_recipe(holding({**recipe_arguments(cfg), "bf16": True, "padding_free": True}), cfg)  # not recipe
+    with pytest.raises(TrainError, match=r"seed 0 -> 3407"):
+        check_recipe(holding({**recipe_arguments(cfg), "seed": 3407}), cfg)
+    with pytest.raises(TrainError, match=r"weight_decay 0.0 -> 0.001"):
+        check_recipe(holding({**recipe_arguments(cfg), "weight_decay": 0.001}), cfg)
 
 
 @pytest.mark.parametrize("backend", ["hf", "unsloth"])

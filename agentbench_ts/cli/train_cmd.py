@@ -40,6 +40,11 @@ def _add_train_flags(command: argparse.ArgumentParser) -> None:
     command.add_argument("--target-modules", default=",".join(ALL_LINEAR))
     command.add_argument("--max-length", type=int, default=defaults["max_length"].default)
     command.add_argument("--learning-rate", type=float, default=defaults["learning_rate"].default)
+    command.add_argument(
+        "--optimizer", default=defaults["optimizer"].default, help="transformers' optim name"
+    )
+    command.add_argument("--weight-decay", type=float, default=defaults["weight_decay"].default)
+    command.add_argument("--max-grad-norm", type=float, default=defaults["max_grad_norm"].default)
     command.add_argument("--lr-scheduler", default=defaults["lr_scheduler"].default)
     command.add_argument("--warmup-ratio", type=float, default=defaults["warmup_ratio"].default)
     command.add_argument("--epochs", type=float, default=defaults["epochs"].default)
@@ -123,6 +128,9 @@ def train_config(args: argparse.Namespace, argv: Sequence[str]) -> object:
         parent_adapter=args.parent_adapter,
         max_length=args.max_length,
         learning_rate=args.learning_rate,
+        optimizer=args.optimizer,
+        weight_decay=args.weight_decay,
+        max_grad_norm=args.max_grad_norm,
         lr_scheduler=args.lr_scheduler,
         warmup_ratio=args.warmup_ratio,
         epochs=args.epochs,

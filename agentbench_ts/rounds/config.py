@@ -83,6 +83,9 @@ class TrainSettings(_Section):
     lora: LoraSettings = LoraSettings()
     max_length: int = 8192
     learning_rate: float = 1e-4
+    optimizer: str = "adamw_torch_fused"
+    weight_decay: float = 0.0
+    max_grad_norm: float = 1.0
     lr_scheduler: str = "cosine"
     warmup_ratio: float = 0.03
     epochs: float = 1.0

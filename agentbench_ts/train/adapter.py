@@ -59,6 +59,10 @@ class AdapterInfo(BaseModel):
     config: TrainConfig
     backend: str
     device: str
+    trainer: str = ""
+    """The trainer class that trained it (Unsloth's patched one on a GPU)."""
+    trainer_arguments: dict[str, Any] = {}
+    """The trainer's arguments as it held them: what both backends were checked to agree on."""
     versions: dict[str, str | None]
     git_sha: str | None
     curves: dict[str, list[tuple[int, float]]]

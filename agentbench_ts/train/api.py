@@ -27,7 +27,7 @@ from agentbench_ts.train.canary import in_process_canary
 from agentbench_ts.train.config import TrainConfig
 from agentbench_ts.train.data import conversations, load_training_data
 from agentbench_ts.train.data import row_lengths as conversation_lengths
-from agentbench_ts.train.fit import build_trainer, check_lengths, row_lengths, train
+from agentbench_ts.train.fit import build_trainer, check_lengths, effective_arguments, row_lengths, train
 from agentbench_ts.train.selection import CheckpointSelector, task_evaluator
 from agentbench_ts.train.vllm_compat import adapter_problems, rank_problems, require_servable, target_problems
 
@@ -109,6 +109,8 @@ def train_adapter(config: TrainConfig, *, log: Callable[[str], None] = lambda _:
         config=config,
         backend=loaded.backend,
         device=loaded.device,
+        trainer=type(trainer).__name__,
+        trainer_arguments=effective_arguments(trainer),
         versions=library_versions(),
         git_sha=head_commit(Path(__file__).resolve().parent),
         curves=curves,

@@ -61,6 +61,14 @@ class TrainConfig(_Config):
     max_length: int = Field(default=8192, ge=16)
     """Tokens per row; a longer row is an error, never truncated."""
     learning_rate: float = Field(default=1e-4, gt=0)
+    optimizer: str = "adamw_torch_fused"
+    """transformers' optimizer name (its default). Given to the trainer explicitly: Unsloth's trainer
+    config would otherwise put its own default (adamw_8bit) in."""
+    weight_decay: float = Field(default=0.0, ge=0)
+    max_grad_norm: float = Field(default=1.0, gt=0)
+    adam_beta1: float = Field(default=0.9, ge=0, lt=1)
+    adam_beta2: float = Field(default=0.999, ge=0, lt=1)
+    adam_epsilon: float = Field(default=1e-8, gt=0)
     lr_scheduler: str = "cosine"
     warmup_ratio: float = Field(default=0.03, ge=0, lt=1)
     epochs: float = Field(default=1.0, gt=0)

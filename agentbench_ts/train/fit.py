@@ -22,28 +22,89 @@ from agentbench_ts.train.data import TrainingData
 _LENGTH_COLUMNS = ("input_ids", "prompt_ids", "chosen_ids", "rejected_ids", "prompt_input_ids")
 
 
-def _common(config: TrainConfig, device: str, work_dir: Path) -> dict[str, Any]:
-    cuda = device == "cuda"
+def recipe_arguments(config: TrainConfig) -> dict[str, Any]:
+    """The trainer arguments that make the optimisation recipe, checked on the built trainer."""
     return {
-        "output_dir": str(work_dir / "trainer"),
         "per_device_train_batch_size": config.batch_size,
         "gradient_accumulation_steps": config.grad_accum,
         "learning_rate": config.learning_rate,
+        "optim": config.optimizer,
+        "weight_decay": config.weight_decay,
+        "max_grad_norm": config.max_grad_norm,
+        "adam_beta1": config.adam_beta1,
+        "adam_beta2": config.adam_beta2,
+        "adam_epsilon": config.adam_epsilon,
         "lr_scheduler_type": config.lr_scheduler,
         "warmup_steps": config.warmup_ratio,  # a float below 1 is a ratio of the total steps
         "num_train_epochs": config.epochs,
         "max_steps": config.max_steps,
         "seed": config.seed,
+        "data_seed": config.seed,
+        "auto_find_batch_size": False,
+    }
+
+
+def _common(config: TrainConfig, device: str, work_dir: Path) -> dict[str, Any]:
+    """Every trainer argument, given explicitly: on a GPU, Unsloth replaces TRL's config class with
+    its own, whose defaults differ (adamw_8bit, weight decay 0.001, seed 3407, an empty-cache step,
+    padding-free batches, ...), so a field left unset would train another recipe on that backend. The
+    recipe's are checked once the trainer holds them; precision, memory and batching choices a backend
+    may adjust (Unsloth's CPU path turns bf16 off where the CPU lacks it) are recorded."""
+    cuda = device == "cuda"
+    return {
+        **recipe_arguments(config),
+        "bf16": cuda,
+        "fp16": False,
+        "gradient_checkpointing": config.gradient_checkpointing != "off" and cuda,
+        "max_length": None,
+        "padding_free": False,
+        "torch_empty_cache_steps": None,
+        "output_dir": str(work_dir / "trainer"),
         "logging_steps": config.logging_steps,
+        "logging_nan_inf_filter": True,
         "save_strategy": "no",
         "report_to": "none",
-        "use_cpu": not cuda,
-        "bf16": cuda,
-        "gradient_checkpointing": config.gradient_checkpointing != "off" and cuda,
+        "use_cpu": device != "cuda",
+        "dataloader_pin_memory": device == "cuda",
         "include_num_input_tokens_seen": "non_padding",
-        "max_length": None,
         "dataset_num_proc": None,
         "disable_tqdm": True,
+    }
+
+
+SAME_UPDATE = {"adamw_torch": "adamw", "adamw_torch_fused": "adamw"}
+"""Optimizer names a backend may put in for one another without changing the update: the fused AdamW
+kernel for the plain one (Unsloth's CPU path does, as its kernel is the faster there)."""
+
+
+def _same(key: str, wanted: Any, held: Any) -> bool:
+    if key == "optim":
+        return SAME_UPDATE.get(str(wanted), str(wanted)) == SAME_UPDATE.get(str(held), str(held))
+    return bool(held == wanted)
+
+
+def check_recipe(trainer: Any, config: TrainConfig) -> None:
+    """A TrainError where the trainer holds another value than the recipe gave it (a backend that
+    swapped the config and lost a field)."""
+    held = effective_arguments(trainer)
+    changed = {
+        key: (wanted, held.get(key))
+        for key, wanted in recipe_arguments(config).items()
+        if key not in held or not _same(key, wanted, held[key])
+    }
+    if changed:
+        shown = ", ".join(f"{key} {wanted!r} -> {got!r}" for key, (wanted, got) in sorted(changed.items()))
+        raise TrainError(f"the {type(trainer).__name__} does not train the recipe it was given: {shown}")
+
+
+def effective_arguments(trainer: Any) -> dict[str, Any]:
+    """The trainer's arguments as it holds them (after any backend replaced its config), JSON-safe,
+    without the folders of this machine."""
+    held = trainer.args.to_dict()
+    return {
+        key: value if isinstance(value, bool | int | float | str | type(None)) else str(value)
+        for key, value in sorted(held.items())
+        if key not in ("output_dir", "logging_dir")
     }
 
 
@@ -74,6 +135,7 @@ def build_trainer(
     log: Callable[[str], None] = lambda _: None,
 ) -> Any:
     trainer = _trainer(config, data, model, tokenizer, device=device, work_dir=work_dir)
+    check_recipe(trainer, config)
     trainer.remove_callback(PrinterCallback)
     trainer.add_callback(LogLines(log))
     return trainer
