@@ -1,7 +1,7 @@
 """Both training backends on one GPU, in one run: steady-state tokens/s and peak memory.
 
     python benchmarks/train_gpu.py --shape qwen2.5-7b --runs hf:on,unsloth:on,unsloth:offload \
-        --quantization none,4bit --batch 2 --seq 2048 --steps 8 --warmup 3
+        --quantization none,4bit --batch 2 --seq 2048 --steps 8 --warmup 3 --repeats 3
 
 The base is built from its architecture's config with random weights and the real vocabulary size
 (no hub is reachable; throughput and memory do not depend on the weights), saved once. Each run is
@@ -11,7 +11,9 @@ prompt-completion rows of `--seq` tokens. A run is BACKEND:CHECKPOINTING (on, of
 Unsloth's variant that moves activations to host memory). Tokens/s counts the tokens of the steps
 after `--warmup`; MFU counts 6 x parameters per token (forward, input gradients, and the forward
 recomputed by gradient checkpointing; frozen weights get no gradient) against the card's dense bf16
-peak. The baseline of the ratios is the first run listed, measured in the same invocation.
+peak. Each row runs `--repeats` processes: its median and spread are printed; the baseline of the
+ratios is the first run listed, measured in the same invocation. Each run's recipe arguments (as
+its trainer holds them) are compared across all runs.
 """
 
 # ruff: noqa: PLC0415 (each process imports what it measures, Unsloth first where it is measured)
@@ -20,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -120,7 +123,7 @@ def worker(args: argparse.Namespace) -> None:
     from agentbench_ts.train.backends import load_for_training
     from agentbench_ts.train.config import TrainConfig
     from agentbench_ts.train.data import load_training_data
-    from agentbench_ts.train.fit import build_trainer
+    from agentbench_ts.train.fit import build_trainer, effective_arguments, recipe_arguments
 
     cuda = torch.cuda.is_available()
     device = "cuda" if cuda else "cpu"  # the CPU only proves the script runs
@@ -163,6 +166,8 @@ def worker(args: argparse.Namespace) -> None:
         "peak_gib": torch.cuda.max_memory_allocated() / (1 << 30) if cuda else 0.0, "load_s": load_s,
         "params": params,
         "tokens_per_step": tokens_per_step,
+        "trainer": type(trainer).__name__,
+        "recipe": {key: effective_arguments(trainer).get(key) for key in recipe_arguments(config)},
     }))  # fmt: skip
 
 
@@ -177,6 +182,7 @@ def main() -> None:
     parser.add_argument("--seq", type=int, default=2048)
     parser.add_argument("--steps", type=int, default=8)
     parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=1, help="processes per row (median and spread)")
     parser.add_argument("--model-dir", type=Path, help="where the random-weight base is kept")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--worker-quantization", help=argparse.SUPPRESS)
@@ -199,28 +205,38 @@ def main() -> None:
         data = write_rows(Path(tmp), base, rows=args.batch * (args.warmup + args.steps), seq=args.seq)
         for quantization in args.quantization.split(","):
             for run in args.runs.split(","):
-                command = [sys.executable, __file__, "--worker", run, "--worker-quantization", quantization,
-                           "--base", str(base), "--data", str(data), "--work", tmp,
-                           "--batch", str(args.batch), "--seq", str(args.seq),
-                           "--steps", str(args.steps), "--warmup", str(args.warmup)]  # fmt: skip
-                done = subprocess.run(command, capture_output=True, text=True, check=False)
-                lines = [line for line in done.stdout.splitlines() if line.startswith('{"run"')]
-                if done.returncode != 0 or not lines:
-                    print(f"{run} {quantization}: failed\n{done.stderr[-3000:]}", flush=True)
-                    continue
-                results.append(json.loads(lines[-1]))
-                print(json.dumps(results[-1]), flush=True)
+                for _ in range(args.repeats):
+                    command = [sys.executable, __file__, "--worker", run,
+                               "--worker-quantization", quantization,
+                               "--base", str(base), "--data", str(data), "--work", tmp,
+                               "--batch", str(args.batch), "--seq", str(args.seq),
+                               "--steps", str(args.steps), "--warmup", str(args.warmup)]  # fmt: skip
+                    done = subprocess.run(command, capture_output=True, text=True, check=False)
+                    lines = [line for line in done.stdout.splitlines() if line.startswith('{"run"')]
+                    if done.returncode != 0 or not lines:
+                        print(f"{run} {quantization}: failed\n{done.stderr[-3000:]}", flush=True)
+                        continue
+                    results.append(json.loads(lines[-1]))
+                    print(json.dumps(results[-1]), flush=True)
     print(
-        f"\n{card}; shape {args.shape}; batch {args.batch} x {args.seq} tokens; LoRA r=16, all linear layers"
+        f"\n{card}; shape {args.shape}; batch {args.batch} x {args.seq} tokens; LoRA r=16, all linear layers;"
+        f" {args.repeats} process(es) per row: median tokens/s (min-max)"
     )
-    baseline: dict[str, float] = {}
+    rows: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for r in results:
-        mfu = f"{6 * r['params'] * r['tokens_per_s'] / (peak * 1e12):6.1%}" if peak else "   -"
-        key = r["quantization"]
-        baseline.setdefault(key, r["tokens_per_s"])
-        ratio = r["tokens_per_s"] / baseline[key]
-        print(f"{r['run']:<16} {key:<5} {r['tokens_per_s']:9.0f} tok/s  {r['peak_gib']:6.1f} GiB  MFU {mfu}  "
-              f"{ratio:5.2f}x of the first  (load {r['load_s']:.0f} s)")  # fmt: skip
+        rows.setdefault((r["quantization"], r["run"]), []).append(r)
+    baseline: dict[str, float] = {}
+    for (quantization, run), runs in rows.items():
+        speeds = sorted(r["tokens_per_s"] for r in runs)
+        median = statistics.median(speeds)
+        baseline.setdefault(quantization, median)
+        peak_gib = max(r["peak_gib"] for r in runs)
+        mfu = f"{6 * runs[0]['params'] * median / (peak * 1e12):6.1%}" if peak else "   -"
+        print(f"{run:<16} {quantization:<5} {median:9.0f} tok/s ({speeds[0]:.0f}-{speeds[-1]:.0f})"
+              f"  {peak_gib:6.1f} GiB  MFU {mfu}  {median / baseline[quantization]:5.2f}x of the first"
+              f"  ({runs[0]['trainer']})")  # fmt: skip
+    recipes = {json.dumps(r["recipe"], sort_keys=True) for r in results}
+    print("recipe arguments: " + ("the same in every run" if len(recipes) == 1 else f"DIFFER: {recipes}"))
 
 
 if __name__ == "__main__":
