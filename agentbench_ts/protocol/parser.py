@@ -70,7 +70,8 @@ _DECODER = json.JSONDecoder(object_pairs_hook=_no_duplicate_keys, parse_constant
 _ENVELOPE = Draft202012Validator(TOOL_CALL_ENVELOPE)
 _FINAL = Draft202012Validator(FINAL_SCHEMA)
 _ARGS = {name: Draft202012Validator(spec.args_schema) for name, spec in TOOLS.items()}
-_FENCE = re.compile(r"```[A-Za-z0-9_-]*[ \t]*\n?(.*?)\n?[ \t]*```", re.DOTALL)
+_FENCE_OPENER = re.compile(r"```[A-Za-z0-9_-]*\s*\Z")
+_FENCE_CLOSER = re.compile(r"\s*```")
 _OBJECT_START = re.compile(r'\{\s*["}]')
 MAX_NESTING = 64
 """Deeper than any action needs; deeper input is refused before the (recursive) JSON decoder sees it."""
@@ -161,6 +162,19 @@ def _find_objects(text: str) -> list[tuple[int, int, Any]] | None:
     return found
 
 
+def _in_fence(text: str, start: int, end: int) -> bool:
+    """The object at text[start:end] sits in a code fence: an opening ``` (with a language tag and
+    blanks) right before it that no earlier ``` closes, and a closing ``` right after it. A ``` inside
+    the object (a write_file of Markdown) does not end the fence."""
+    before = text[:start]
+    opener = before.rfind("```")
+    return (
+        before.count("```") % 2 == 1
+        and _FENCE_OPENER.match(before, opener) is not None
+        and _FENCE_CLOSER.match(text, end) is not None
+    )
+
+
 def _recovered(result: ParseResult, kind: ParseErrorKind, detail: str, lenient: bool) -> ParseResult:
     if not result.ok:
         return result
@@ -196,8 +210,7 @@ def parse_action(text: str, *, lenient: bool = False) -> ParseResult:
         )
     start, end, value = objects[0]
     result = validate_action(value)
-    fence = _FENCE.search(stripped)
-    if fence and fence.start(1) <= start and end <= fence.end(1) + 1:
+    if _in_fence(stripped, start, end):
         return _recovered(
             result, ParseErrorKind.CODE_FENCE, "the action was inside a ``` code fence", lenient
         )
