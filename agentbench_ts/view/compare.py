@@ -13,7 +13,8 @@ from agentbench_ts.traces.records import EpisodeRecord
 Change = Literal["same", "gained", "lost", "mixed", "other"]
 """How a task's outcomes differ across the runs that have it: `gained`/`lost` where its resolved share
 in a later run is above/below the first run's (and never the other way), `mixed` where both happen,
-`other` where only unresolved outcomes changed (failed -> timeout, an error); `same` otherwise."""
+`other` where only the shares of unresolved outcomes changed (failed -> timeout, an error); `same`
+otherwise (more samples with the same shares, 1 of 2 -> 2 of 4, are the same)."""
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,9 @@ class Cell:
     @property
     def share(self) -> float:
         return self.resolved / self.episodes if self.episodes else 0.0
+
+    def outcome_shares(self) -> dict[str, float]:
+        return {outcome: count / self.episodes for outcome, count in self.outcomes.items()}
 
     def to_json(self) -> dict[str, Any]:
         return {"resolved": self.resolved, "episodes": self.episodes, "outcomes": self.outcomes}
@@ -46,7 +50,7 @@ def change(cells: list[Cell | None]) -> Change:
         return "mixed"
     if ups or downs:
         return "gained" if ups else "lost"
-    return "other" if any(c.outcomes != first.outcomes for c in present[1:]) else "same"
+    return "other" if any(c.outcome_shares() != first.outcome_shares() for c in present[1:]) else "same"
 
 
 def comparison(labels: list[str], runs: list[list[EpisodeRecord]]) -> dict[str, Any]:
@@ -71,9 +75,8 @@ def comparison(labels: list[str], runs: list[list[EpisodeRecord]]) -> dict[str, 
                 "ci95": [low, high],
             }
         )
-    base = float(rates[0]["rate"]) if rates else 0.0
     for rate in rates:
-        rate["delta"] = float(rate["rate"]) - base
+        rate["delta"] = float(rate["rate"]) - float(rates[0]["rate"])
     changed = Counter(row["change"] for row in rows)
     return {"labels": labels, "rows": rows, "rates": rates, "changes": dict(changed)}
 
