@@ -3,8 +3,10 @@
 it, and the share killed is printed per module with the survivors. The run is on a scratch copy of the
 working tree; nothing here is changed.
 
-Only the fast tests run (`-m "not docker and not slow"`): a mutant that only a Docker or slow test
-would kill counts as surviving here, so rules are pinned by fast tests of their own.
+Only the fast tests run (`-m "not docker and not slow"`), except for train/, rounds/ and the pytest
+plugin, whose rules need a tiny model trained or a pytest session: their slow tests run too (never
+Docker ones). A mutant that only a Docker test would kill counts as surviving here, so rules are pinned
+by tests of their own. Modules that share their tests are mutated in one mutmut run.
 
     pip install mutmut==3.8.1
     python benchmarks/mutation.py                                   # every module below
@@ -23,18 +25,82 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-MODULES: dict[str, list[str]] = {
-    "agentbench_ts/mswe/flaky.py": ["tests/test_mswe_build.py", "tests/test_mswe_rules.py"],
-    "agentbench_ts/mswe/install_check.py": ["tests/test_mswe_rules.py", "tests/test_mswe_breadth.py"],
-    "agentbench_ts/mswe/specs.py": ["tests/test_mswe_specs.py"],
-    "agentbench_ts/mswe/setup_replay.py": ["tests/test_mswe_setup_replay.py"],
-    "agentbench_ts/mswe/mirrors.py": ["tests/test_mswe_mirrors.py", "tests/test_mswe_build.py"],
-    "agentbench_ts/sandbox/docker/standins.py": ["tests/test_standins.py", "tests/test_mswe_rules.py"],
-    "agentbench_ts/protocol/parser.py": ["tests/test_protocol.py", "tests/test_fuzz.py"],
-    "agentbench_ts/tasks/digest.py": ["tests/test_task_digest.py", "tests/test_traces.py"],
+FAST = "not docker and not slow"
+NOT_DOCKER = "not docker"
+
+
+@dataclass(frozen=True)
+class Target:
+    """The test files that pin a module's rules, and which of their tests run against its mutants."""
+
+    tests: tuple[str, ...]
+    markers: str = FAST
+    deselect: tuple[str, ...] = ()
+
+
+TRAIN_TESTS = Target(("tests/test_train.py", "tests/test_train_rules.py"), NOT_DOCKER)
+ROUNDS_TESTS = Target(
+    ("tests/test_rounds.py", "tests/test_rounds_rules.py"),
+    NOT_DOCKER,
+    # three minutes of training that pins no rule of its own: the others cover each stage faster
+    ("tests/test_rounds.py::test_the_loop_teaches_a_tiny_model_the_protocol_format",),
+)
+PLUGIN_TESTS = Target(("tests/test_pytest_plugin.py", "tests/test_pytest_plugin_rules.py"), NOT_DOCKER)
+RUNNER_TESTS = Target(("tests/test_traces.py", "tests/test_run_config.py", "tests/test_resume_rules.py"))
+VIEW_TESTS = Target(("tests/test_view.py", "tests/test_view_data.py"))
+MODULES: dict[str, Target] = {
+    "agentbench_ts/mswe/flaky.py": Target(("tests/test_mswe_build.py", "tests/test_mswe_rules.py")),
+    "agentbench_ts/mswe/install_check.py": Target(("tests/test_mswe_rules.py", "tests/test_mswe_breadth.py")),
+    "agentbench_ts/mswe/specs.py": Target(("tests/test_mswe_specs.py",)),
+    "agentbench_ts/mswe/setup_replay.py": Target(("tests/test_mswe_setup_replay.py",)),
+    "agentbench_ts/mswe/mirrors.py": Target(("tests/test_mswe_mirrors.py", "tests/test_mswe_build.py")),
+    "agentbench_ts/sandbox/docker/standins.py": Target(
+        ("tests/test_standins.py", "tests/test_mswe_rules.py")
+    ),
+    "agentbench_ts/protocol/parser.py": Target(
+        ("tests/test_protocol.py", "tests/test_parser_rules.py", "tests/test_fuzz.py")
+    ),
+    "agentbench_ts/tasks/digest.py": Target(("tests/test_task_digest.py", "tests/test_traces.py")),
+    "agentbench_ts/runner/run.py": RUNNER_TESTS,
+    "agentbench_ts/runner/config.py": RUNNER_TESTS,
+    "agentbench_ts/view/compare.py": VIEW_TESTS,
+    "agentbench_ts/view/data.py": VIEW_TESTS,
+    "agentbench_ts/interop/atif.py": Target(("tests/test_atif.py", "tests/test_atif_fields.py")),
+    **{
+        f"agentbench_ts/pytest_plugin/{name}.py": PLUGIN_TESTS
+        for name in ("fixtures", "gold", "items", "options", "orphans", "plugin", "state", "summary")
+    },
+    **{
+        f"agentbench_ts/train/{name}.py": TRAIN_TESTS
+        for name in (
+            "adapter",
+            "api",
+            "backends",
+            "canary",
+            "config",
+            "data",
+            "fit",
+            "selection",
+            "vllm_compat",
+        )
+    },
+    **{
+        f"agentbench_ts/rounds/{name}.py": ROUNDS_TESTS
+        for name in (
+            "config",
+            "engine",
+            "experiment",
+            "lineage",
+            "manifest",
+            "regenerate",
+            "report",
+            "stages",
+        )
+    },
 }
 """Module -> the test files that pin its rules."""
 NODE_MODULES = (
@@ -42,7 +108,7 @@ NODE_MODULES = (
     "tasks/quixbugs-ts/toolchain/node_modules",
     "tests/runners/node_modules",
 )
-PYTEST_ARGS = ["-p", "no:randomly", "-p", "no:cacheprovider", "-q", "-m", "not docker and not slow"]
+PYTEST_ARGS = ["-p", "no:randomly", "-p", "no:cacheprovider", "-q"]
 
 
 def scratch_copy(target: Path) -> None:
@@ -65,12 +131,14 @@ def _toml_list(values: Sequence[str]) -> str:
     return "[" + ", ".join(json.dumps(value) for value in values) + "]"
 
 
-def configure(copy: Path, module: str, tests: Sequence[str]) -> None:
+def configure(copy: Path, modules: Sequence[str], target: Target) -> None:
+    present = [test for test in target.tests if (copy / test).is_file()]
+    deselected = [arg for test in target.deselect for arg in ("--deselect", test)]
     settings = {
         "source_paths": ["agentbench_ts"],
-        "only_mutate": [module],
-        "pytest_add_cli_args_test_selection": list(tests),
-        "pytest_add_cli_args": PYTEST_ARGS,
+        "only_mutate": list(modules),
+        "pytest_add_cli_args_test_selection": present,
+        "pytest_add_cli_args": [*PYTEST_ARGS, "-m", target.markers, *deselected],
         "also_copy": ["tasks", "benchmarks", "examples", "sandboxes"],
     }
     section = "\n[tool.mutmut]\n" + "".join(
@@ -80,12 +148,25 @@ def configure(copy: Path, module: str, tests: Sequence[str]) -> None:
         handle.write(section)
 
 
-def mutate(module: str, tests: Sequence[str], show: bool) -> tuple[int, int, list[str]]:
-    """(killed, all, survivors) of one module."""
+def module_of(mutant: str) -> str:
+    """`agentbench_ts.train.fit.x_build__mutmut_3` -> `agentbench_ts/train/fit.py`."""
+    dotted = mutant.split(".x", 1)[0] if ".x_" in mutant else mutant.split(".x\u01c1", 1)[0]
+    return dotted.replace(".", "/") + ".py"
+
+
+@dataclass
+class Score:
+    killed: int = 0
+    total: int = 0
+    survivors: list[str] = field(default_factory=list)
+
+
+def mutate(modules: Sequence[str], target: Target, show: bool) -> dict[str, Score]:
+    """Each module's score, from one mutmut run over modules that share their tests."""
     with tempfile.TemporaryDirectory(prefix="agentbench-mutation-") as tmp:
         copy = Path(tmp)
         scratch_copy(copy)
-        configure(copy, module, tests)
+        configure(copy, modules, target)
         env = {**os.environ, "UNSLOTH_SKIP_TORCHVISION_CHECK": "1"}
         ran = subprocess.run(
             ["mutmut", "run"], cwd=copy, env=env, capture_output=True, text=True, check=False
@@ -101,15 +182,21 @@ def mutate(module: str, tests: Sequence[str], show: bool) -> tuple[int, int, lis
         states = dict(re.findall(r"^\s*(\S+__mutmut_\d+): (.+)$", listed, re.MULTILINE))
         if states and all(state == "not checked" for state in states.values()):
             tail = "\n".join(ran.stdout.replace("\r", "\n").splitlines()[-25:])
-            raise SystemExit(f"mutmut ran no mutant of {module} (the tests fail unmutated?):\n{tail}")
-        survivors = sorted(name for name, state in states.items() if state not in ("killed", "timeout"))
-        if show:
-            for name in survivors:
+            raise SystemExit(f"mutmut ran no mutant of {modules} (the tests fail unmutated?):\n{tail}")
+        scores = {module: Score() for module in modules}
+        for name, state in sorted(states.items()):
+            score = scores[module_of(name)]
+            score.total += 1
+            if state in ("killed", "timeout"):
+                score.killed += 1
+                continue
+            score.survivors.append(f"{name} ({state})")
+            if show:
                 shown = subprocess.run(
                     ["mutmut", "show", name], cwd=copy, env=env, capture_output=True, text=True, check=False
                 )
-                print(f"--- {name} ({states[name]})\n{shown.stdout.strip()}")
-        return len(states) - len(survivors), len(states), [f"{name} ({states[name]})" for name in survivors]
+                print(f"--- {name} ({state})\n{shown.stdout.strip()}")
+        return scores
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -124,18 +211,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     if unknown:
         print(f"not in MODULES: {unknown}", file=sys.stderr)
         return 2
-    below = []
+    groups: dict[Target, list[str]] = {}
     for module in args.modules or list(MODULES):
+        groups.setdefault(MODULES[module], []).append(module)
+    below = []
+    for target, modules in groups.items():
         started = time.monotonic()
-        killed, total, survivors = mutate(module, MODULES[module], args.show)
-        score = killed / total if total else 1.0
-        print(
-            f"{module:45s} {killed:4d}/{total:<4d} killed  {score:6.1%}  ({time.monotonic() - started:.0f} s)"
-        )
-        for survivor in survivors:
-            print(f"    survived: {survivor}")
-        if score < 0.85:
-            below.append(module)
+        scores = mutate(modules, target, args.show)
+        print(f"# {', '.join(target.tests)}: {time.monotonic() - started:.0f} s", flush=True)
+        for module, score in scores.items():
+            share = score.killed / score.total if score.total else 1.0
+            print(f"{module:45s} {score.killed:4d}/{score.total:<4d} killed  {share:6.1%}", flush=True)
+            for survivor in score.survivors:
+                print(f"    survived: {survivor}", flush=True)
+            if share < 0.85:
+                below.append(module)
     print(f"below 85%: {', '.join(below) or 'none'}")
     return 1 if below else 0
 

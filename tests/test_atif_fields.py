@@ -5,6 +5,8 @@ phase times) and job files, and trial names. Values differ from field to field s
 from __future__ import annotations
 
 import json
+import sys
+import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -13,9 +15,12 @@ import pytest
 from atif import Trajectory
 from view_runs import DONE, READ, episode, step, write_run
 
+from agentbench_ts.errors import AgentbenchError
+from agentbench_ts.interop import atif
 from agentbench_ts.interop.atif import (
     AGENT_NAME,
     ATIF_VERSION,
+    NAMESPACE,
     export_atif,
     job_config,
     job_result,
@@ -165,7 +170,7 @@ def test_the_trajectory_holds_the_prompts_the_tools_and_the_totals(tmp_path: Pat
             "parameters": TOOLS["list_files"].args_schema,
         },
     }
-    assert agent["extra"]["sampling"] == run.sampling
+    assert agent["extra"] == {"protocol": "agentbench-ts JSON tool protocol v1", "sampling": run.sampling}
     assert trajectory["final_metrics"] == {
         "total_prompt_tokens": 100 + 120,
         "total_completion_tokens": 20 + 17,
@@ -188,6 +193,19 @@ def test_an_episode_without_a_system_message_starts_with_the_user_step(tmp_path:
     record = episode("t/a").model_copy(update={"messages": [{"role": "user", "content": "task"}]})
     steps = trajectory_dict(record, info(tmp_path))["steps"]
     assert (steps[0]["source"], steps[0]["message"], steps[0]["step_id"]) == ("user", "task", 1)
+    silent = episode("t/a").model_copy(update={"messages": [{"role": "system", "content": "s"}]})
+    assert trajectory_dict(silent, info(tmp_path))["steps"][1] == {
+        "source": "user",
+        "message": "",
+        "step_id": 2,
+    }
+
+
+def test_turns_without_token_counts_add_nothing_to_the_totals(tmp_path: Path) -> None:
+    uncounted = StepRecord(index=0, raw_completion="r", finish_reason="stop", action=DONE)
+    record = episode("t/a", steps=[uncounted, tool_step()])
+    totals = trajectory_dict(record, info(tmp_path))["final_metrics"]
+    assert (totals["total_prompt_tokens"], totals["total_completion_tokens"]) == (120, 17)
 
 
 @pytest.mark.parametrize(
@@ -216,6 +234,12 @@ def test_a_trial_result_holds_the_task_tokens_reward_and_phase_times(tmp_path: P
         }
     )
     result = trial_result(record, info(tmp_path), "name", tmp_path / "trial", tmp_path / "job")
+    assert result["id"] == str(uuid.uuid5(NAMESPACE, f"run/{record.episode_id}"))
+    assert result["agent_info"] == {
+        "name": AGENT_NAME,
+        "version": "test",
+        "model_info": {"name": "scripted", "provider": None},
+    }
     assert {k: result[k] for k in ("schema_version", "task_name", "trial_name", "task_id", "source")} == {
         "schema_version": 1,
         "task_name": "t/a",
@@ -281,20 +305,21 @@ def test_the_job_spans_its_trials_and_counts_errors_apart(tmp_path: Path) -> Non
         update={"started_at": "2026-11-27T00:01:00+00:00", "wall_s": 5.0}
     )
     run = info(tmp_path)
-    result = job_result(run, [late, early])
+    result = job_result(run, [late, early, early])
     assert result == {
         "schema_version": 1,
         "id": result["id"],
         "started_at": "2026-11-27T00:00:10+00:00",
         "finished_at": "2026-11-27T00:01:50+00:00",
-        "n_total_trials": 2,
+        "n_total_trials": 3,
         "stats": {
-            "n_completed_trials": 1,
+            "n_completed_trials": 2,
             "n_errored_trials": 1,
-            "n_input_tokens": early.metrics.prompt_tokens + late.metrics.prompt_tokens,
-            "n_output_tokens": early.metrics.completion_tokens + late.metrics.completion_tokens,
+            "n_input_tokens": 2 * early.metrics.prompt_tokens + late.metrics.prompt_tokens,
+            "n_output_tokens": 2 * early.metrics.completion_tokens + late.metrics.completion_tokens,
         },
     }
+    assert result["id"] == str(uuid.uuid5(NAMESPACE, "run"))
     empty = job_result(run, [])
     assert (empty["started_at"], empty["finished_at"], empty["n_total_trials"]) == (
         run.created_at,
@@ -328,6 +353,7 @@ def test_ids_are_the_same_at_every_export(tmp_path: Path) -> None:
         ("..//..", "task"),
         ("a" * 50, "a" * 40),
         ("-x.y_z-", "x.y_z"),
+        ("Xylo/Repo-X", "Xylo-Repo-X"),
     ],
 )
 def test_a_trial_is_named_by_a_safe_slug_and_a_hash_of_task_and_sample(task_id: str, slug: str) -> None:
@@ -339,3 +365,37 @@ def test_a_trial_is_named_by_a_safe_slug_and_a_hash_of_task_and_sample(task_id: 
 
 def test_ids_that_read_alike_once_made_safe_get_apart_names() -> None:
     assert trial_name(episode("org/a b")) != trial_name(episode("org/a-b"))
+
+
+def test_a_job_goes_into_a_new_or_empty_folder_as_harbor_writes_files(tmp_path: Path) -> None:
+    run = write_run(tmp_path / "run", [episode("t/ü")])
+    (tmp_path / "empty").mkdir()
+    [trial] = export_atif(run, tmp_path / "empty")
+    text = (trial / "result.json").read_text(encoding="utf-8")
+    assert text.startswith('{\n  "schema_version": 1,') and '"task_name": "t/ü"' in text
+    assert json.loads(text)["config"]["trials_dir"] == str((tmp_path / "empty").resolve())
+    [nested] = export_atif(run, tmp_path / "jobs" / "deep" / "job")
+    assert json.loads((tmp_path / "jobs" / "deep" / "job" / "config.json").read_text()) == job_config(
+        TraceStore(run).run_info(), run, tmp_path / "jobs" / "deep" / "job"
+    )
+    assert nested.parent == tmp_path / "jobs" / "deep" / "job"
+
+
+def test_two_episodes_with_one_trial_name_are_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run = write_run(tmp_path / "run", [episode("t/a"), episode("t/b")])
+    monkeypatch.setattr(atif, "trial_name", lambda record: "same")
+    with pytest.raises(AgentbenchError, match=f"two episodes of {run} share the trial name same"):
+        export_atif(run, tmp_path / "job")
+
+
+def test_without_the_atif_package_the_export_says_what_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "atif", None)
+    run = write_run(tmp_path / "run", [episode("t/a")])
+    with pytest.raises(
+        AgentbenchError, match=r"^ATIF export needs the atif package: pip install 'agentbench-ts\[view\]'$"
+    ):
+        export_atif(run, tmp_path / "job")

@@ -17,12 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from toy_suites import toy_suite
 
 from agentbench_ts.cli.main import main
 from agentbench_ts.traces.records import EpisodeRecord
 from agentbench_ts.traces.store import TraceStore
 
-from conftest import ADD_TESTS, BUGGY_ADD, FIXED_ADD, QUIXBUGS, REPO_ROOT, write_tree
+from conftest import QUIXBUGS, REPO_ROOT
 
 pytest_plugins = ["pytester"]
 QUIX = ["bitcount", "gcd", "hanoi", "flatten"]
@@ -38,42 +39,6 @@ def only(names: list[str]) -> list[str]:
 
 def agentbench(flags: list[str]) -> list[str]:
     return [flag.replace("--", "--agentbench-", 1) if flag.startswith("--") else flag for flag in flags]
-
-
-def toy_suite(root: Path, counter: Path) -> Path:
-    """Two JavaScript tasks (no compiler: fast): `add`, and `flaky`, whose test passes on every other
-    run (a counter outside the sandbox), gold fix or not. Tags: add is "arith", flaky is "unstable"."""
-    write_tree(
-        root,
-        {"suite.json": json.dumps({"name": "toy", "test_command": "node --test --test-reporter=tap test/"})},
-    )
-    flaky_test = ADD_TESTS.replace(
-        'test("adds small numbers", () => {',
-        'const fs = require("node:fs");\n'
-        f"const counter = {json.dumps(str(counter))};\n"
-        'test("adds small numbers", () => {\n'
-        '  const n = (fs.existsSync(counter) ? Number(fs.readFileSync(counter, "utf8")) : 0) + 1;\n'
-        "  fs.writeFileSync(counter, String(n));\n"
-        '  assert.equal(n % 2, 1, "the even runs fail");',
-    )
-    for name, tests, tag in (("add", ADD_TESTS, "arith"), ("flaky", flaky_test, "unstable")):
-        task = {
-            "name": name,
-            "instructions": "add(a, b) in src/add.js should return a + b. Fix it.",
-            "fail_to_pass": ["adds small numbers"],
-            "pass_to_pass": ["adding zero keeps the number"],
-            "tags": [tag],
-        }
-        write_tree(
-            root / name,
-            {
-                "task.json": json.dumps(task),
-                "repo/src/add.js": BUGGY_ADD,
-                "repo/test/add.test.js": tests,
-                "gold/src/add.js": FIXED_ADD,
-            },
-        )
-    return root
 
 
 def run_pytest(pytester: pytest.Pytester, *args: str, timeout: float = 600) -> pytest.RunResult:

@@ -69,7 +69,7 @@ def rich_episode() -> Any:
             "final_tests": REPORT,
             "error": "what broke",
             "timings": {"sandbox_s": 0.5},
-            "wall_s": 9.5,
+            "wall_s": 9.4567,
             "model": "served-model",
             "messages": [
                 {"role": "system", "content": "protocol"},
@@ -98,7 +98,7 @@ def test_an_episode_holds_every_field_the_episode_page_shows() -> None:
         "steps": detail["steps"],
         "final_tests": detail["final_tests"],
         "patch": "diff --git a b",
-        "wall_s": 9.5,
+        "wall_s": 9.4567,
         "timings": {"sandbox_s": 0.5},
         "started_at": "2026-11-27T00:00:00+00:00",
         "metrics": record.metrics.model_dump(),
@@ -156,7 +156,7 @@ def test_an_index_row_holds_what_the_table_sorts_and_filters_on() -> None:
         "parse_errors": 0,
         "kinds": ["a", "b"],
         "tokens": record.metrics.prompt_tokens + record.metrics.completion_tokens,
-        "wall_s": 9.5,
+        "wall_s": 9.46,
         "attempt": 2,
     }
 

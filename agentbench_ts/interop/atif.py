@@ -152,8 +152,8 @@ def _agent_step(step: StepRecord, model: str) -> dict[str, Any]:
             [
                 {
                     "tool_call_id": call_id,
-                    "function_name": action.get("name", ""),
-                    "arguments": action.get("args", {}),
+                    "function_name": action["name"],  # a parsed tool call always has both
+                    "arguments": action["args"],
                 }
             ]
             if is_call
@@ -254,7 +254,7 @@ def job_config(info: RunInfo, run_dir: Path, out: Path) -> dict[str, Any]:
 def job_result(info: RunInfo, episodes: list[EpisodeRecord]) -> dict[str, Any]:
     """Harbor's JobResult fields (schema_version 1); the trials are in their folders."""
     starts = [datetime.fromisoformat(r.started_at) for r in episodes]
-    ends = [s + timedelta(seconds=r.wall_s) for s, r in zip(starts, episodes, strict=True)]
+    ends = [datetime.fromisoformat(r.started_at) + timedelta(seconds=r.wall_s) for r in episodes]
     created = datetime.fromisoformat(info.created_at)
     return {
         "schema_version": 1,

@@ -50,8 +50,8 @@ def _traces(exp: Experiment, lineage: Lineage, depth: int, run_dir: Path, record
     lineage.add(depth, f"traces {run_dir} (run {info.run_id}, {episodes} episodes) by {info.model}")
     found = file_sha256(run_dir / "episodes.jsonl") if (run_dir / "episodes.jsonl").is_file() else None
     lineage.check(depth, "episodes.jsonl", recorded_sha, found)
-    for r in range(exp.config.rounds + 1):
-        if run_dir.resolve() == exp.eval_dir(r, "train-pool").resolve() and r > 0:
+    for r in range(exp.config.rounds + 1):  # a round's own run: its model, back to the base
+        if run_dir.resolve() == exp.eval_dir(r, "train-pool").resolve():
             _model(exp, lineage, depth + 1, r)
 
 

@@ -31,7 +31,7 @@ def discover_runs(paths: list[Path]) -> list[RunRef]:
         if (path / "run.json").is_file():
             found.append(RunRef(path.name or str(path), path))
             continue
-        inside = sorted(p.parent for p in path.glob("**/run.json")) if path.is_dir() else []
+        inside = sorted(p.parent for p in path.glob("**/run.json"))  # none in a file or a missing path
         if not inside:
             raise TraceStoreError(f"{path} is not a run directory (no run.json) and holds none")
         found += [RunRef(str(run.relative_to(path)), run) for run in inside]

@@ -1,0 +1,342 @@
+"""The pytest plugin's rules, in this process (pytester in-process, so each rule is seen where it runs):
+where each option's value comes from, when items are collected, which sample a rerun records, what the
+failure, harness-error and end-of-run reports say, which gold verdicts make a task flaky or broken,
+which names become markers, and how an orphaned worker ends."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+from toy_suites import toy_suite
+from view_runs import episode
+
+from agentbench_ts.errors import ConfigError
+from agentbench_ts.pytest_plugin import orphans
+from agentbench_ts.pytest_plugin.gold import GOLD_FILE, GoldChecks
+from agentbench_ts.pytest_plugin.items import failure_report
+from agentbench_ts.pytest_plugin.options import requested, resolve_options
+from agentbench_ts.pytest_plugin.plugin import _markers
+from agentbench_ts.traces.store import TraceStore
+from agentbench_ts.verdicts import TestReport
+
+pytest_plugins = ["pytester"]
+
+
+@pytest.fixture
+def suite(pytester: pytest.Pytester) -> Path:
+    return toy_suite(pytester.path / "toy", pytester.path / "counter")
+
+
+def inline(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
+    return pytester.runpytest_inprocess("-p", "no:randomly", "-p", "no:cacheprovider", *args)
+
+
+# --- options -------------------------------------------------------------------------------------------
+
+
+def options(pytester: pytest.Pytester, *args: str) -> Any:
+    return resolve_options(pytester.parseconfig(*args))
+
+
+def test_the_command_line_wins_over_the_ini_and_the_ini_over_pyproject(pytester: pytest.Pytester) -> None:
+    pytester.makepyprojecttoml("[tool.agentbench]\nsamples = 2\nmodel = 'from-pyproject'\nseed = 7\n")
+    pytester.makeini("[pytest]\nagentbench_samples = 3\nagentbench_model = from-ini\n")
+    found = options(pytester, "--agentbench-samples", "4")
+    assert (found.samples, found.model, found.seed) == (4, "from-ini", 7)
+    assert options(pytester).samples == 3
+
+
+def test_unset_options_keep_agentbench_runs_defaults_and_pytest_has_no_concurrency(
+    pytester: pytest.Pytester,
+) -> None:
+    found = options(pytester)
+    assert (found.samples, found.rerun_failed, found.gold_reruns, found.concurrency) == (1, False, 0, None)
+    assert found.task == [] or found.task is None
+    with pytest.raises(pytest.UsageError):
+        pytester.parseconfig("--agentbench-concurrency", "2")
+
+
+def test_pyproject_keys_may_use_dashes_and_lists_or_strings_for_repeated_flags(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyprojecttoml("[tool.agentbench]\nmax-steps = 9\ntask = 'one'\ntasks = ['a', 'b']\n")
+    found = options(pytester)
+    assert (found.max_steps, found.task, found.tasks) == (9, ["one"], ["a", "b"])
+
+
+def test_the_ini_takes_lines_for_repeated_flags_and_booleans(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nagentbench_task =\n  one\n  two\nagentbench_rerun_failed = true\n")
+    found = options(pytester)
+    assert (found.task, found.rerun_failed) == (["one", "two"], True)
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("samples = 'many'", r"\[tool\.agentbench\] in pyproject\.toml: samples = 'many' is not valid"),
+        ("rerun_failed = 'yes'", r"rerun_failed = 'yes' is not valid \(true or false\)"),
+        ("sampels = 2", r"unknown option\(s\) sampels"),
+    ],
+)
+def test_bad_pyproject_values_are_usage_errors_that_name_them(
+    pytester: pytest.Pytester, line: str, message: str
+) -> None:
+    pytester.makepyprojecttoml(f"[tool.agentbench]\n{line}\n")
+    with pytest.raises(pytest.UsageError, match=message):
+        options(pytester)
+
+
+def test_a_pyproject_that_pytest_did_not_read_is_still_checked(pytester: pytest.Pytester) -> None:
+    pytester.makefile(".ini", settings="[pytest]\n")
+    pytester.makepyprojecttoml("[tool.agentbench]\nsamples = \n")
+    with pytest.raises(pytest.UsageError, match=r"pyproject\.toml is not valid TOML"):
+        options(pytester, "-c", "settings.ini", "--rootdir", str(pytester.path))
+
+
+def test_a_bad_ini_value_names_the_ini_option(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nagentbench_samples = lots\n")
+    with pytest.raises(
+        pytest.UsageError, match=r"ini option agentbench_samples: samples = 'lots' is not valid"
+    ):
+        options(pytester)
+
+
+def test_items_are_asked_for_on_the_command_line_or_with_the_flag_and_configured_tasks(
+    pytester: pytest.Pytester,
+) -> None:
+    def asked(*args: str) -> bool:
+        config = pytester.parseconfig(*args)
+        return requested(config, resolve_options(config))
+
+    assert asked("--agentbench-tasks", "suite:x") and asked("--agentbench-suite", "x")
+    assert not asked() and not asked("--agentbench")
+    pytester.makepyprojecttoml("[tool.agentbench]\ntasks = ['suite:x']\n")
+    assert not asked() and asked("--agentbench")
+
+
+def test_the_flag_without_configured_tasks_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    result = inline(pytester, "--agentbench")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--agentbench: no task sources in the ini or [[]tool.agentbench[]]*"])
+
+
+# --- items and reports -----------------------------------------------------------------------------------
+
+
+def test_recorded_items_come_from_the_store_and_reruns_take_the_next_free_sample(
+    pytester: pytest.Pytester, suite: Path
+) -> None:
+    replies = pytester.path / "give-up.json"
+    replies.write_text(json.dumps(['{"type":"final","status":"give_up","message":"no"}']))
+    common = ["--agentbench-tasks", f"suite:{suite}", "--agentbench-task", "add", "--agentbench-out", "out"]
+    common += ["--agentbench-samples", "2", "--agentbench-model", f"replay:{replies}"]
+    inline(pytester, *common).assert_outcomes(failed=2)
+    again = inline(pytester, *common)
+    again.assert_outcomes(failed=2)
+    again.stdout.fnmatch_lines(
+        [
+            "*items: 2: 0 ran now, 2 from the store (recorded earlier)*",
+            "*a recorded pair is not run again; --agentbench-rerun-failed runs failures and harness errors*",
+        ]
+    )
+    rerun = inline(pytester, *common, "--agentbench-rerun-failed")
+    rerun.stdout.fnmatch_lines(["*items: 2: 2 ran now, 0 from the store (recorded earlier)*"])
+    inline(pytester, *common, "--agentbench-rerun-failed")
+    samples = sorted(e.sample_index for e in TraceStore(pytester.path / "out").episodes())
+    assert samples == [0, 1, 2, 3, 4, 5]  # reruns of sample s are s + 2, s + 4: never a recorded one
+
+
+def test_a_resolved_item_is_not_rerun_when_failures_are(pytester: pytest.Pytester, suite: Path) -> None:
+    common = ["--agentbench-tasks", f"suite:{suite}", "--agentbench-task", "add", "--agentbench-out", "out"]
+    inline(pytester, *common, "--agentbench-model", "oracle").assert_outcomes(passed=1)
+    result = inline(pytester, *common, "--agentbench-model", "oracle", "--agentbench-rerun-failed")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*items: 1: 0 ran now, 1 from the store*"])
+    assert len(list(TraceStore(pytester.path / "out").attempts())) == 1
+
+
+def test_a_harness_error_reports_what_broke_and_counts_apart(pytester: pytest.Pytester, suite: Path) -> None:
+    result = inline(
+        pytester, "--agentbench-tasks", f"suite:{suite}", "--agentbench-task", "add",
+        "--agentbench-out", "out", "--agentbench-model", "oracle",
+        "--agentbench-sandbox", "plugin_demo:broken_sandboxes",
+    )  # fmt: skip
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*harness error, not a model failure (harness_error); left out of the resolved rate and of "
+            "training data:*",
+            "*SandboxError: the demo backend cannot start a sandbox*",
+            f"*trace: {pytester.path / 'out' / 'episodes.jsonl'} (episode *",
+            "*harness errors: 1 (harness_error 1): pytest errors, not failures; not in the resolved rate*",
+        ]
+    )
+    assert "ran now" in result.stdout.str() and "a recorded pair is not run again" not in result.stdout.str()
+
+
+def test_a_failure_report_counts_patch_files_and_keeps_the_last_test_lines() -> None:
+    patch = "diff --git a/x b/x\n+1\ndiff --git a/y b/y\n-2\n"
+    tail = "\n".join(f"line {n}" for n in range(20))
+    tests = TestReport(
+        resolved=False,
+        exit_code=1,
+        timed_out=False,
+        tests={},
+        missing=[],
+        summary="3 of 4 passed",
+        elapsed_s=1.0,
+        output_tail=tail,
+    )
+    record = episode("t/a", 2, "budget", patch=patch).model_copy(update={"final_tests": tests})
+    lines = failure_report(record, "WHERE").splitlines()
+    assert lines[:3] == [
+        "t/a sample 2: budget (max_steps) after 2 steps, 0 parse errors",
+        f"patch: 2 file(s), {len(patch)} bytes",
+        "last tests: 3 of 4 passed",
+    ]
+    assert lines[3:-1] == [f"  line {n}" for n in range(5, 20)] and lines[-1] == "WHERE"
+    untested = episode("t/a", outcome="timeout").model_copy(update={"final_tests": None, "patch": ""})
+    assert failure_report(untested, "W").splitlines()[1:] == [
+        "patch: 0 file(s), 0 bytes",
+        "last tests: not run",
+        "W",
+    ]
+
+
+# --- gold checks -------------------------------------------------------------------------------------
+
+
+def gold(
+    tmp_path: Path, times: int, verdicts: dict[str, list[Any]], recorded_as: int | None = None
+) -> GoldChecks:
+    (tmp_path / GOLD_FILE).write_text(json.dumps({str(recorded_as or times): verdicts}))
+    return GoldChecks(tmp_path, times)
+
+
+def test_a_task_is_flaky_when_its_gold_verdicts_differ_and_errors_do_not_count(tmp_path: Path) -> None:
+    checks = gold(
+        tmp_path,
+        3,
+        {
+            "t/flips": [True, False, True],
+            "t/steady": [True, True, True],
+            "t/error-among-passes": [True, "OSError: gone", True],
+            "t/never": [False, False, False],
+        },
+    )
+    assert checks.flaky() == {"t/flips": "flaky: the gold fix resolved it in 2 of 3 runs"}
+
+
+def test_a_task_is_broken_when_its_gold_never_resolves_and_says_whether_it_got_a_verdict(
+    tmp_path: Path,
+) -> None:
+    checks = gold(
+        tmp_path,
+        2,
+        {
+            "t/never": [False, False],
+            "t/errors": ["OSError: first", "OSError: " + "x" * 300],
+            "t/mixed": [False, "OSError: once"],
+            "t/once": ["OSError: once", True],
+        },
+    )
+    assert checks.broken() == {
+        "t/never": "the gold fix resolved it in none of 2 runs",
+        "t/errors": "the gold run never got a verdict: " + ("OSError: " + "x" * 300)[:200],
+        "t/mixed": "the gold fix resolved it in none of 2 runs",
+    }
+
+
+def test_gold_verdicts_are_read_only_for_the_number_of_reruns_asked(tmp_path: Path) -> None:
+    assert gold(tmp_path, 3, {"t/a": [True, False]}, recorded_as=2).verdicts() == {}
+    assert GoldChecks(tmp_path, 0).verdicts() == {}
+    assert GoldChecks(tmp_path / "none", 2).verdicts() == {}
+    assert gold(tmp_path, 2, {"t/a": [True, False]}).verdicts() == {"t/a": [True, False]}
+
+
+def test_gold_checks_run_each_task_k_times_once_and_keep_other_counts(
+    pytester: pytest.Pytester, suite: Path
+) -> None:
+    result = inline(
+        pytester, "--agentbench-tasks", f"suite:{suite}", "--agentbench-model", "oracle",
+        "--agentbench-out", "out", "--agentbench-gold-reruns", "2",
+    )  # fmt: skip
+    checks = json.loads((pytester.path / "out" / GOLD_FILE).read_text())
+    assert checks["2"]["toy/add"] == [True, True] and len(checks["2"]["toy/flaky"]) == 2
+    result.stdout.fnmatch_lines(
+        ["*flaky task toy/flaky: flaky: the gold fix resolved it in 1 of 2 runs (its items are xfail)*"]
+    )
+    counter = int((pytester.path / "counter").read_text())
+    inline(pytester, "--agentbench-tasks", f"suite:{suite}", "--agentbench-model", "oracle",
+           "--agentbench-out", "out", "--agentbench-gold-reruns", "2")  # fmt: skip
+    assert int((pytester.path / "counter").read_text()) == counter  # checked once: not run again
+
+
+# --- markers and orphans ---------------------------------------------------------------------------------
+
+
+def test_markers_are_the_source_the_suite_and_tags_that_are_valid_names() -> None:
+    class Spec:
+        name = "suite"
+
+    class Task:
+        def __init__(self, suite: str, tags: tuple[str, ...]) -> None:
+            self.suite, self.tags = suite, tags
+
+    class Run:
+        by_source: ClassVar = [
+            (Spec(), [Task("toy", ("arith", "has space", "9lives", "v1.2-x+y")), Task("other", ())], {})
+        ]
+
+    assert set(_markers(Run())) == {"suite", "toy", "arith", "v1.2-x+y", "other"}
+
+
+def test_an_orphaned_worker_cancels_its_episode_and_exits_once_it_stopped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    parents = iter([100, 100, 1])  # the parent at start, still there once, then gone (re-parented)
+    monkeypatch.setattr(orphans.os, "getppid", lambda: next(parents, 1))
+    exited = threading.Event()
+    monkeypatch.setattr(orphans.os, "_exit", lambda code: exited.set())
+    cancel, busy = threading.Event(), threading.Event()
+    busy.set()
+    orphans.exit_when_orphaned(cancel, busy, poll_s=0.01)
+    assert cancel.wait(5)
+    assert not exited.wait(0.3)  # the episode in flight has not stopped yet
+    busy.clear()
+    assert exited.wait(5)
+
+
+def test_a_worker_exits_after_an_episode_only_when_cancelled(monkeypatch: pytest.MonkeyPatch) -> None:
+    codes: list[int] = []
+    monkeypatch.setattr(orphans.os, "_exit", codes.append)
+    cancel = threading.Event()
+    orphans.exit_if_cancelled(cancel)
+    assert codes == []
+    cancel.set()
+    orphans.exit_if_cancelled(cancel)
+    assert codes == [1]
+
+
+# --- fixtures ----------------------------------------------------------------------------------------------
+
+
+def test_the_task_fixture_wants_one_task(pytester: pytest.Pytester, suite: Path) -> None:
+    pytester.makepyfile(
+        test_fixture=f"""
+        import pytest
+        from agentbench_ts.errors import ConfigError
+
+        def test_one(agentbench_task):
+            assert agentbench_task("suite:{suite}::toy/add").task_id == "toy/add"
+            assert agentbench_task("suite:{suite}::toy/add") is agentbench_task("suite:{suite}::toy/add")
+            with pytest.raises(ConfigError, match="names 2 tasks; name one: SPEC::TASK_ID"):
+                agentbench_task("suite:{suite}")
+        """
+    )
+    inline(pytester, "test_fixture.py").assert_outcomes(passed=1)
+    assert ConfigError  # the fixture raises the package's own error type
