@@ -10,7 +10,9 @@ from conftest import ADD_TESTS, BUGGY_ADD, FIXED_ADD, write_tree
 
 def toy_suite(root: Path, counter: Path) -> Path:
     """Two JavaScript tasks (no compiler: fast): `add`, and `flaky`, whose test passes on every other
-    run (a counter outside the sandbox), gold fix or not. Tags: add is "arith", flaky is "unstable"."""
+    run, gold fix or not: run n (counted outside the sandbox by files `counter.1`, `counter.2`, ...,
+    each taken with an exclusive create, so runs at the same time count apart) fails when n is even.
+    Tags: add is "arith", flaky is "unstable"."""
     write_tree(
         root,
         {"suite.json": json.dumps({"name": "toy", "test_command": "node --test --test-reporter=tap test/"})},
@@ -20,8 +22,10 @@ def toy_suite(root: Path, counter: Path) -> Path:
         'const fs = require("node:fs");\n'
         f"const counter = {json.dumps(str(counter))};\n"
         'test("adds small numbers", () => {\n'
-        '  const n = (fs.existsSync(counter) ? Number(fs.readFileSync(counter, "utf8")) : 0) + 1;\n'
-        "  fs.writeFileSync(counter, String(n));\n"
+        "  let n = 1;\n"
+        "  for (;;) {\n"
+        "    try { fs.writeFileSync(`${counter}.${n}`, '', { flag: 'wx' }); break; } catch { n += 1; }\n"
+        "  }\n"
         '  assert.equal(n % 2, 1, "the even runs fail");',
     )
     for name, tests, tag in (("add", ADD_TESTS, "arith"), ("flaky", flaky_test, "unstable")):
