@@ -123,17 +123,26 @@ def test_the_oracle_resolves_in_a_docker_sandbox(tasks: list[Task], tmp_path: Pa
 
 
 @pytest.mark.slow
-def test_grade_js_gives_multipl_e_verdicts_on_the_whole_evaluator_corpus(tmp_path: Path) -> None:
+@pytest.mark.parametrize("warm", [False, True], ids=["cold-tsc", "warm-tsc"])
+def test_grade_js_gives_multipl_e_verdicts_on_the_whole_evaluator_corpus(tmp_path: Path, warm: bool) -> None:
     """grade.js is the in-sandbox copy of the verdict rules: every program of the evaluator corpus
-    (the one the Python reference and the fast evaluator are held to) gets the same verdict from it."""
+    (the one the Python reference and the fast evaluator are held to) gets the same verdict from it,
+    with tsc cold and through the sandbox's warm compiler."""
     from concurrent.futures import ThreadPoolExecutor
 
     from multiple_corpus import corpus
 
     from agentbench_ts.multiple.agent_tasks import GRADE_SCRIPT
+    from agentbench_ts.sandbox.warm_tsc import STATE_VARIABLE, stop_server, write_launcher
 
-    (tmp_path / "node_modules").symlink_to((QUIXBUGS / "toolchain" / "node_modules").resolve())
+    modules = (QUIXBUGS / "toolchain" / "node_modules").resolve()
+    (tmp_path / "node_modules").symlink_to(modules)
     tests = {record.tests for record in sample_records().values()}
+    environment = dict(os.environ)
+    if warm:
+        launcher = write_launcher(tmp_path / "warm-bin").parent
+        environment["PATH"] = f"{launcher}:{modules / '.bin'}:{environment['PATH']}"
+        environment[STATE_VARIABLE] = str(tmp_path / "warm-tsc")
 
     def grade(index: int, program: str) -> str:
         [suite_tests] = [t for t in tests if program.endswith("\n" + t)]
@@ -147,14 +156,19 @@ def test_grade_js_gives_multipl_e_verdicts_on_the_whole_evaluator_corpus(tmp_pat
             capture_output=True,
             text=True,
             check=False,
+            env=environment,
         )
         return next(
             line.split(": ", 1)[1] for line in done.stdout.splitlines() if line.startswith("# status: ")
         )
 
     cases = corpus()
-    with ThreadPoolExecutor(2) as pool:
-        graded = list(pool.map(lambda item: grade(item[0], item[1][1]), enumerate(cases)))
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            graded = list(pool.map(lambda item: grade(item[0], item[1][1]), enumerate(cases)))
+    finally:
+        stop_server(tmp_path / "warm-tsc")
     assert [(label, status) for (label, _, status) in cases] == list(
         zip([label for label, _, _ in cases], graded, strict=True)
     )
+    assert (tmp_path / "warm-tsc" / "server.log").is_file() == warm  # the warm compiler was used

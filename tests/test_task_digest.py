@@ -117,3 +117,15 @@ def test_a_missing_repository_and_a_missing_gold_are_told_apart(task: Task, tmp_
     no_repo = task.model_copy(update={"repo_dir": tmp_path / "nothing"})
     assert task_digest(no_repo) != task_digest(task)
     assert len(task_digest(task)) == 64 and int(task_digest(task), 16) >= 0
+
+
+def test_the_digest_of_a_known_task_stays_what_it_was(tmp_path: Path) -> None:
+    """Runs record digests and a resume compares them: a harness that computed them another way
+    would refuse every resume. A change here needs a note that old runs resume with
+    --new-task-version."""
+    task = make_js_task(tmp_path / "known")
+    assert task_digest(task) == "0e339072ae840fa0330fd7970ab8fc070627dda9fc89555a89719436bbb69642"
+    assert (
+        task_digest(task.model_copy(update={"gold_dir": None}))
+        == "9c916b31f40da002b6a26bb7d3fa0445ca912ce3352983ee9607b0b392f785f7"
+    )

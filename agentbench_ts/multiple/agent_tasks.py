@@ -140,6 +140,7 @@ class MultipleSource:
             test_timeout_s=2 * self.options.timeout_s + 30,
             fail_to_pass=(record.name,),
             tags=(suite,),
+            warm_tsc=True,
         )
 
     def load(self) -> LoadedTasks:

@@ -1,7 +1,9 @@
 // Agent-mode grading inside the sandbox, with MultiPL-E's reference semantics: the workspace's
 // solution.ts followed by a newline and the problem's hidden tests, compiled by a cold
 // `tsc --target esnext` in a fresh folder, then run by `node`, each under a timeout. The verdict
-// follows MultiPL-E's eval_ts.py (agentbench_ts/multiple/verdict.py); it is printed as TAP.
+// follows MultiPL-E's eval_ts.py (agentbench_ts/multiple/verdict.py); it is printed as TAP. Where the
+// sandbox keeps a warm compiler (AGENTBENCH_WARM_TSC), `tsc` on PATH is that one: the same compiler
+// and exit status, without starting it cold (agentbench_ts/sandbox/warm_tsc).
 //
 // usage: node grade.js NAME TIMEOUT_S TESTS_FILE   (cwd: the repository; TypeScript in a node_modules above it)
 "use strict";
@@ -14,8 +16,8 @@ const [name, timeoutArg, testsFile] = process.argv.slice(2);
 const timeoutMs = Number(timeoutArg || "15") * 1000;
 const tsc = require.resolve("typescript/bin/tsc", { paths: [process.cwd()] });
 
-function run(args, cwd) {
-  const done = spawnSync(process.execPath, args, { cwd, timeout: timeoutMs, killSignal: "SIGKILL", maxBuffer: 1 << 30 });
+function run(args, cwd, command = process.execPath) {
+  const done = spawnSync(command, args, { cwd, timeout: timeoutMs, killSignal: "SIGKILL", maxBuffer: 1 << 30 });
   const timedOut = done.error !== undefined && done.error.code === "ETIMEDOUT";
   return { code: timedOut ? -1 : done.status === null ? -1 : done.status, timedOut, stdout: String(done.stdout || ""), stderr: String(done.stderr || "") };
 }
@@ -26,7 +28,9 @@ function verdict() {
   const folder = fs.mkdtempSync(path.join(os.tmpdir(), "multipl-e-"));
   try {
     fs.writeFileSync(path.join(folder, "program.ts"), solution + "\n" + tests);
-    const compiled = run([tsc, "--target", "esnext", "program.ts"], folder);
+    const compiled = process.env.AGENTBENCH_WARM_TSC
+      ? run(["--target", "esnext", "program.ts"], folder, "tsc")
+      : run([tsc, "--target", "esnext", "program.ts"], folder);
     if (compiled.code !== 0) return { status: "SyntaxError", detail: compiled.stdout + compiled.stderr };
     const ran = run(["program.js"], folder);
     let status;

@@ -97,6 +97,11 @@ def add_sandbox_flags(parser: argparse.ArgumentParser, default: str = "local") -
         "not the offline base",
     )
     group.add_argument("--rebuild", action="store_true", help="docker: rebuild images even if current")
+    group.add_argument(
+        "--cold-tsc",
+        action="store_true",
+        help="run every `tsc` cold, also for suites that declare warm builds (the verdicts are the same)",
+    )
     limits = DockerLimits()
     group.add_argument("--sandbox-cpus", type=float, default=limits.cpus, help="docker: cpus per episode")
     group.add_argument(
@@ -157,12 +162,14 @@ def tool_limits() -> ToolLimits:
 
 
 def sandbox_config(args: argparse.Namespace) -> SandboxConfig:
+    warm = not getattr(args, "cold_tsc", False)  # commands without the sandbox flags build warm
     if args.sandbox == "local":
-        return LocalSandboxConfig(path_env=os.environ.get("PATH", "/usr/bin:/bin"), tool_limits=tool_limits())
+        path = os.environ.get("PATH", "/usr/bin:/bin")
+        return LocalSandboxConfig(path_env=path, tool_limits=tool_limits(), warm_tsc=warm)
     if args.sandbox == "docker":
         limits = DockerLimits(cpus=args.sandbox_cpus, memory_bytes=int(args.sandbox_memory_gb * (1 << 30)))
         images = ImageConfig(node_image=args.node_image, rebuild=args.rebuild)
-        return DockerSandboxConfig(limits=limits, images=images, tool_limits=tool_limits())
+        return DockerSandboxConfig(limits=limits, images=images, tool_limits=tool_limits(), warm_tsc=warm)
     options = parse_query("&".join(args.sandbox_option))
     return PluginSandboxConfig(type=args.sandbox, options=options)
 

@@ -32,6 +32,8 @@ class SandboxSpec:
     image: str | None = None
     """A built image whose image_repo_dir already holds the repository (docker only)."""
     image_repo_dir: str = REPO_DIR
+    warm_tsc: bool = False
+    """`tsc` goes through a compiler kept warm in the sandbox (same compiler, same verdicts)."""
 
 
 class Sandbox(Protocol):

@@ -64,6 +64,8 @@ class LocalSandboxConfig(_Config):
     path_env: str = "/usr/local/bin:/usr/bin:/bin"
     """PATH for the sandbox's commands (the toolchain's bin is put in front)."""
     tool_limits: ToolLimits = ToolLimits()
+    warm_tsc: bool = True
+    """Tasks that declare warm `tsc` builds get them (the same verdicts); false: `tsc` always cold."""
 
 
 class DockerSandboxConfig(_Config):
@@ -71,6 +73,8 @@ class DockerSandboxConfig(_Config):
     limits: DockerLimits = DockerLimits()
     images: ImageConfig = ImageConfig()
     tool_limits: ToolLimits = ToolLimits()
+    warm_tsc: bool = True
+    """Tasks that declare warm `tsc` builds get them (the same verdicts); false: `tsc` always cold."""
 
 
 class PluginSandboxConfig(_Config):

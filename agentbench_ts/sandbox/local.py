@@ -16,6 +16,7 @@ from agentbench_ts.plumbing.git import GIT_IDENTITY, git
 from agentbench_ts.plumbing.process import CommandResult, run_shell
 from agentbench_ts.sandbox.base import Sandbox, SandboxSpec
 from agentbench_ts.sandbox.config import LocalSandboxConfig
+from agentbench_ts.sandbox.warm_tsc import STATE_VARIABLE, stop_server, write_launcher
 from agentbench_ts.tools.host import HostWorkspace
 from agentbench_ts.tools.workspace import ToolLimits
 
@@ -32,7 +33,8 @@ def init_base_commit(repo: Path) -> None:
 
 
 class LocalSandbox:
-    """Implements `Sandbox` with a temporary directory: <tmp>/repo, plus <tmp>/node_modules."""
+    """Implements `Sandbox` with a temporary directory: <tmp>/repo, plus <tmp>/node_modules (and with
+    warm_tsc, <tmp>/warm-bin/tsc and its compiler's <tmp>/warm-tsc, ended on close)."""
 
     def __init__(
         self,
@@ -42,6 +44,7 @@ class LocalSandbox:
         path_env: str,
         tool_limits: ToolLimits | None = None,
         max_output_bytes: int = 1_000_000,
+        warm_tsc: bool = False,
     ) -> None:
         if not source_repo.is_dir():
             raise SandboxError(f"task repository {source_repo} does not exist")
@@ -54,6 +57,10 @@ class LocalSandbox:
         try:
             if toolchain_dir is not None:
                 self._link_toolchain(toolchain_dir)
+            if warm_tsc:
+                write_launcher(self._root / "warm-bin")
+                self._env["PATH"] = f"{self._root / 'warm-bin'}:{self._env['PATH']}"
+                self._env[STATE_VARIABLE] = str(self._warm_state)
             self._populate()
         except BaseException:
             self.close()
@@ -99,7 +106,12 @@ class LocalSandbox:
         shutil.rmtree(self._repo, ignore_errors=True)
         self._populate()
 
+    @property
+    def _warm_state(self) -> Path:
+        return self._root / "warm-tsc"
+
     def close(self) -> None:
+        stop_server(self._warm_state)
         shutil.rmtree(self._root, ignore_errors=True)
 
     def __enter__(self) -> LocalSandbox:
@@ -116,7 +128,11 @@ def local_sandboxes(config: LocalSandboxConfig) -> Callable[[SandboxSpec], Sandb
         if spec.image is not None:
             raise SandboxError(f"{spec.name} lives in the image {spec.image}: use the docker sandbox")
         return LocalSandbox(
-            spec.repo_dir, spec.toolchain_dir, path_env=config.path_env, tool_limits=config.tool_limits
+            spec.repo_dir,
+            spec.toolchain_dir,
+            path_env=config.path_env,
+            tool_limits=config.tool_limits,
+            warm_tsc=spec.warm_tsc and config.warm_tsc,
         )
 
     return build

@@ -28,7 +28,9 @@ def _folder(digest: hashlib._Hash, root: Path | None) -> None:
 
 def task_digest(task: Task) -> str:
     digest = hashlib.sha256(
-        task.model_dump_json(exclude={"repo_dir", "gold_dir", "toolchain_dir", "split", "tags"}).encode()
+        task.model_dump_json(
+            exclude={"repo_dir", "gold_dir", "toolchain_dir", "split", "tags", "warm_tsc"}
+        ).encode()
     )
     _folder(digest, task.repo_dir)
     digest.update(b"\0gold")

@@ -34,6 +34,9 @@ class SuiteFile(BaseModel):
     toolchain: str | None = None
     test_command: str
     test_timeout_s: float = 120.0
+    warm_tsc: bool = True
+    """With a toolchain: `tsc` in the test command goes through a compiler kept warm in the sandbox
+    (the toolchain's TypeScript, the same verdicts); false runs it cold every time."""
 
 
 class TaskFile(BaseModel):
@@ -90,6 +93,7 @@ def _load_task(folder: Path, suite: SuiteFile, toolchain: Path | None) -> Task:
         pass_to_pass=tuple(spec.pass_to_pass),
         split=spec.split,
         tags=tuple(spec.tags),
+        warm_tsc=suite.warm_tsc and toolchain is not None,
     )
 
 

@@ -39,6 +39,11 @@ class Task(BaseModel):
     grader_data: dict[str, JsonValue] = Field(
         default_factory=dict, description="what the task's grader needs beyond the task (e.g. the instance)"
     )
+    warm_tsc: bool = Field(
+        default=False,
+        description="the test command's `tsc` goes through a compiler kept warm in the sandbox (the same "
+        "TypeScript, the same verdicts, faster); how it runs, not what the task is",
+    )
 
     def gold_files(self) -> dict[str, str]:
         """Relative path -> content of every file of the gold fix."""
@@ -59,4 +64,5 @@ class Task(BaseModel):
             group=self.suite,
             image=self.image,
             image_repo_dir=self.image_repo_dir,
+            warm_tsc=self.warm_tsc,
         )

@@ -26,6 +26,7 @@ def docker_sandboxes(config: DockerSandboxConfig) -> Callable[[SandboxSpec], San
             repo_dir=spec.image_repo_dir,
             limits=config.limits,
             tool_limits=config.tool_limits,
+            warm_tsc=spec.warm_tsc and config.warm_tsc,
         )
 
     return build

@@ -14,6 +14,7 @@ from agentbench_ts.sandbox.base import SandboxSpec
 from agentbench_ts.sandbox.config import ImageConfig
 from agentbench_ts.sandbox.docker.bootstrap import BootstrapRecipe
 from agentbench_ts.sandbox.docker.images import ImageRecipe, docker_name, ensure_image, image_exists
+from agentbench_ts.sandbox.warm_tsc import SERVER, SHIM
 
 
 def _dockerfile(config: ImageConfig, layer: str) -> str:
@@ -61,12 +62,13 @@ class TaskImages:
             if toolchain
             else {}
         )
+        warm: dict[str, Path | str | None] = {"warm-tsc/tsc.js": SHIM, "warm-tsc/server.js": SERVER}
         recipe = ImageRecipe(
             f"agentbench/suite-{docker_name(spec.group or 'default')}",
             _dockerfile(self.config, "suite-env"),
-            context={"toolchain": toolchain},
+            context={"toolchain": toolchain, **warm},
             build_args={"BASE_IMAGE": self.base()},
-            identity={k: v for k, v in lock_files.items() if isinstance(v, Path) and v.exists()},
+            identity={k: v for k, v in {**lock_files, **warm}.items() if isinstance(v, Path) and v.exists()},
         )
         self._built[key] = ensure_image(self.client, recipe, rebuild=self.config.rebuild)
         return self._built[key]

@@ -28,6 +28,7 @@ from agentbench_ts.sandbox.base import REPO_DIR
 from agentbench_ts.sandbox.config import DockerLimits
 from agentbench_ts.sandbox.docker.exec import exec_in_container
 from agentbench_ts.sandbox.docker.workspace import WorkspaceCopies
+from agentbench_ts.sandbox.warm_tsc import CONTAINER_STATE, IMAGE_DIR, STATE_VARIABLE
 from agentbench_ts.tools.host import HostWorkspace
 from agentbench_ts.tools.workspace import ToolLimits
 
@@ -56,6 +57,7 @@ class DockerSandbox:
         repo_dir: str = REPO_DIR,
         limits: DockerLimits | None = None,
         tool_limits: ToolLimits | None = None,
+        warm_tsc: bool = False,
     ) -> None:
         self._client = client
         self._workspaces = workspaces
@@ -68,6 +70,7 @@ class DockerSandbox:
         self._container: Container | None = None
         self._repo: Path | None = None
         try:
+            self._environment = self._environment_of(warm_tsc)
             self._start()
         except BaseException:
             self.close()
@@ -77,6 +80,19 @@ class DockerSandbox:
         self._repo = self._workspaces.new_episode(self._image, self._repo_dir)
         self._workspace = HostWorkspace(self._repo, self._tool_limits)
         self._container = self._run_container()
+
+    def _environment_of(self, warm_tsc: bool) -> dict[str, str]:
+        """HOME, and for warm `tsc` builds the launcher first on the image's PATH and the folder of
+        the compiler server (in /tmp: it goes with the container)."""
+        environment = {"HOME": "/tmp"}
+        if warm_tsc:
+            try:
+                image_env = self._client.images.get(self._image).attrs["Config"].get("Env") or []
+            except APIError as exc:
+                raise SandboxError(f"cannot read the environment of {self._image}: {exc}") from exc
+            path = next((e.split("=", 1)[1] for e in image_env if e.startswith("PATH=")), "/usr/bin:/bin")
+            environment |= {"PATH": f"{IMAGE_DIR}/bin:{path}", STATE_VARIABLE: CONTAINER_STATE}
+        return environment
 
     def _run_container(self) -> Container:
         limits = self._limits
@@ -94,7 +110,7 @@ class DockerSandbox:
                 mounts=[Mount(self._repo_dir, str(self._repo), type="bind")],
                 working_dir=self._repo_dir,
                 user=f"{os.getuid()}:{os.getgid()}",
-                environment={"HOME": "/tmp"},
+                environment=self._environment,
                 cap_drop=["ALL"],
                 security_opt=["no-new-privileges"],
                 labels=self._labels,

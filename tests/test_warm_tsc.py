@@ -1,0 +1,169 @@
+"""Warm `tsc` builds give the verdict of a cold `tsc -p . && node --test` on a fresh checkout: on every
+bundled task at its base and gold state, and on a corpus of edits made after a warm build (a type
+error, a deleted source that a test loads at run time, a renamed export, new files, a syntax error, an
+edited test, a file outside src/, noEmitOnError with `;`, an infinite loop). A warm compiler that dies is
+restarted or the build runs cold, and none outlives its sandbox."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from warm_corpus import BASE, EDITS, TEST_COMMAND, verdict, write
+
+from agentbench_ts.sandbox.local import LocalSandbox
+from agentbench_ts.tasks.suite import load_suite
+from agentbench_ts.tasks.tap import parse_tap
+from agentbench_ts.tasks.task import Task
+
+from conftest import QUIXBUGS, write_tree
+
+TOOLCHAIN = QUIXBUGS / "toolchain"
+
+
+def sandbox(repo: Path, *, warm: bool) -> LocalSandbox:
+    return LocalSandbox(repo, TOOLCHAIN, path_env=os.environ["PATH"], warm_tsc=warm)
+
+
+def server_pid(box: LocalSandbox) -> int:
+    return int((box.repo_path.parent / "warm-tsc" / "server.pid").read_text())
+
+
+def running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][0]
+    except OSError:
+        return False
+    return state not in "ZX"  # a zombie has ended; only its entry waits to be reaped
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("task", load_suite(QUIXBUGS), ids=lambda task: task.task_id.split("/")[-1])
+def test_every_bundled_task_has_its_cold_verdicts_at_base_and_gold(task: Task) -> None:
+    assert task.warm_tsc and task.test_command.startswith("tsc -p . &&")
+    verdicts = {}
+    for warm in (True, False):
+        box = sandbox(task.repo_dir, warm=warm)
+        try:
+            base = box.exec(task.test_command, task.test_timeout_s, separate_stderr=True)
+            write(box, dict(task.gold_files()))
+            gold = box.exec(task.test_command, task.test_timeout_s, separate_stderr=True)
+        finally:
+            box.close()
+        verdicts[warm] = (verdict(base), verdict(gold))
+    assert verdicts[True] == verdicts[False]
+    (_, at_base, _), (gold_exit, at_gold, _) = verdicts[True]
+    assert gold_exit == 0 and any(status != at_gold.get(name) for name, status in at_base.items())
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_tree(tmp_path_factory.mktemp("corpus") / "repo", BASE)
+
+
+@pytest.fixture(scope="module")
+def warm_box(corpus: Path) -> Iterator[LocalSandbox]:
+    box = sandbox(corpus, warm=True)
+    yield box
+    box.close()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "command", [TEST_COMMAND, TEST_COMMAND.replace(" && ", "; ")], ids=["and-then", "noEmitOnError-then-run"]
+)
+@pytest.mark.parametrize("edit", list(EDITS), ids=lambda name: name.replace(" ", "-"))
+def test_an_edit_after_warm_builds_gets_the_fresh_checkouts_cold_verdict(
+    corpus: Path, warm_box: LocalSandbox, edit: str, command: str
+) -> None:
+    timeout = 8.0
+    warm_box.reset()
+    before = warm_box.exec(command, timeout, separate_stderr=True)  # the outputs of the base state
+    assert before.exit_code == 0 and len(parse_tap(before.output)) == 3
+    write(warm_box, EDITS[edit])
+    warm = warm_box.exec(command, timeout, separate_stderr=True)
+    cold_box = sandbox(corpus, warm=False)
+    try:
+        write(cold_box, EDITS[edit])
+        cold = cold_box.exec(command, timeout, separate_stderr=True)
+    finally:
+        cold_box.close()
+    assert verdict(warm) == verdict(cold)
+    if edit != "a fix after a break":
+        assert verdict(warm) != verdict(before)
+
+
+@pytest.mark.slow
+def test_diagnostics_read_as_the_cold_compilers(corpus: Path) -> None:
+    broken = {"src/math.ts": BASE["src/math.ts"] + 'const wrong: number = "x";\nlet unused: string = 3;\n'}
+    outputs = []
+    for warm in (True, False):
+        box = sandbox(corpus, warm=warm)
+        try:
+            box.exec("tsc -p .", 60)  # a first build (the warm one starts its compiler here)
+            write(box, broken)
+            outputs.append(box.exec("tsc -p .", 60, separate_stderr=True))
+        finally:
+            box.close()
+    warm, cold = outputs
+    assert (warm.exit_code, warm.output) == (cold.exit_code, cold.output)
+    assert "src/math.ts(4,7): error TS2322" in warm.output and warm.exit_code == 1
+
+
+@pytest.mark.slow
+def test_builds_the_server_does_not_do_run_cold_with_the_same_result(corpus: Path) -> None:
+    box = sandbox(corpus, warm=True)
+    try:
+        version = box.exec("tsc --version", 60, separate_stderr=True)
+        listed = box.exec("tsc -p . --listEmittedFiles", 60, separate_stderr=True)
+        assert version.output.startswith("Version 5.") and version.exit_code == 0
+        assert "TSFILE: " in listed.output and listed.exit_code == 0
+    finally:
+        box.close()
+
+
+@pytest.mark.slow
+def test_a_warm_compiler_that_dies_is_restarted_and_none_outlives_the_sandbox(corpus: Path) -> None:
+    box = sandbox(corpus, warm=True)
+    try:
+        first = box.exec(TEST_COMMAND, 60, separate_stderr=True)
+        pid = server_pid(box)
+        assert running(pid)
+        os.kill(pid, signal.SIGKILL)
+        write(box, EDITS["an edited test"])
+        after = box.exec(TEST_COMMAND, 60, separate_stderr=True)
+        restarted = server_pid(box)
+        assert restarted != pid and running(restarted)
+    finally:
+        box.close()
+    cold_box = sandbox(corpus, warm=False)
+    try:
+        write(cold_box, EDITS["an edited test"])
+        cold = cold_box.exec(TEST_COMMAND, 60, separate_stderr=True)
+    finally:
+        cold_box.close()
+    assert verdict(after) == verdict(cold) and verdict(first) != verdict(cold)
+    deadline = time.monotonic() + 5
+    while running(restarted) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not running(restarted)
+
+
+@pytest.mark.slow
+def test_a_compiler_killed_while_it_starts_leaves_the_build_to_cold_tsc(corpus: Path) -> None:
+    box = sandbox(corpus, warm=True)
+    state = box.repo_path.parent / "warm-tsc"
+    try:
+        killer = (
+            f"(while [ ! -s {state}/server.pid ]; do sleep 0.01; done; kill -9 $(cat {state}/server.pid)) &"
+        )
+        result = box.exec(f"{killer} {TEST_COMMAND}", 60, separate_stderr=True)
+        assert result.exit_code == 0 and len(parse_tap(result.output)) == 3
+        again = box.exec(TEST_COMMAND, 60, separate_stderr=True)
+        assert verdict(again)[:2] == verdict(result)[:2] and running(server_pid(box))
+    finally:
+        box.close()
