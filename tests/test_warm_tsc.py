@@ -29,8 +29,18 @@ def sandbox(repo: Path, *, warm: bool) -> LocalSandbox:
     return LocalSandbox(repo, TOOLCHAIN, path_env=os.environ["PATH"], warm_tsc=warm)
 
 
-def server_pid(box: LocalSandbox) -> int:
-    return int((box.repo_path.parent / "warm-tsc" / "server.pid").read_text())
+@pytest.fixture
+def own_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A shared-server folder of this test's own (other tests' sandboxes hold leases on the real one)."""
+    from agentbench_ts.sandbox import local
+
+    state = tmp_path / "warm-state"
+    monkeypatch.setattr(local, "shared_state", lambda toolchain: state)
+    return state
+
+
+def server_pid(state: Path) -> int:
+    return int((state / "server.pid").read_text())
 
 
 def running(pid: int) -> bool:
@@ -127,16 +137,18 @@ def test_builds_the_server_does_not_do_run_cold_with_the_same_result(corpus: Pat
 
 
 @pytest.mark.slow
-def test_a_warm_compiler_that_dies_is_restarted_and_none_outlives_the_sandbox(corpus: Path) -> None:
+def test_a_warm_compiler_that_dies_is_restarted_and_ends_after_its_last_sandbox(
+    corpus: Path, own_server: Path
+) -> None:
     box = sandbox(corpus, warm=True)
     try:
         first = box.exec(TEST_COMMAND, 60, separate_stderr=True)
-        pid = server_pid(box)
+        pid = server_pid(own_server)
         assert running(pid)
         os.kill(pid, signal.SIGKILL)
         write(box, EDITS["an edited test"])
         after = box.exec(TEST_COMMAND, 60, separate_stderr=True)
-        restarted = server_pid(box)
+        restarted = server_pid(own_server)
         assert restarted != pid and running(restarted)
     finally:
         box.close()
@@ -147,23 +159,58 @@ def test_a_warm_compiler_that_dies_is_restarted_and_none_outlives_the_sandbox(co
     finally:
         cold_box.close()
     assert verdict(after) == verdict(cold) and verdict(first) != verdict(cold)
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 15  # its grace after the last lease, and a poll
     while running(restarted) and time.monotonic() < deadline:
-        time.sleep(0.05)
+        time.sleep(0.1)
     assert not running(restarted)
 
 
 @pytest.mark.slow
-def test_a_compiler_killed_while_it_starts_leaves_the_build_to_cold_tsc(corpus: Path) -> None:
-    box = sandbox(corpus, warm=True)
-    state = box.repo_path.parent / "warm-tsc"
+def test_sandboxes_share_one_warm_compiler_that_outlives_none_of_them(corpus: Path, own_server: Path) -> None:
+    first, second = sandbox(corpus, warm=True), sandbox(corpus, warm=True)
     try:
-        killer = (
-            f"(while [ ! -s {state}/server.pid ]; do sleep 0.01; done; kill -9 $(cat {state}/server.pid)) &"
-        )
+        assert first.exec(TEST_COMMAND, 60).exit_code == 0
+        pid = server_pid(own_server)
+        write(second, EDITS["a type error"])
+        assert second.exec(TEST_COMMAND, 60).exit_code == 1 and server_pid(own_server) == pid
+        first.close()
+        time.sleep(7)  # past the grace: the second sandbox still holds a lease
+        assert running(pid) and second.exec(TEST_COMMAND, 60).exit_code == 1
+    finally:
+        first.close()
+        second.close()
+    deadline = time.monotonic() + 15
+    while running(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not running(pid)
+
+
+@pytest.mark.slow
+def test_a_lease_whose_holder_died_does_not_keep_the_compiler(corpus: Path, own_server: Path) -> None:
+    box = sandbox(corpus, warm=True)
+    try:
+        assert box.exec(TEST_COMMAND, 60).exit_code == 0
+        pid = server_pid(own_server)
+        (own_server / "leases" / "killed-harness").write_text("999999999")  # no such process
+    finally:
+        box.close()
+    deadline = time.monotonic() + 15
+    while running(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not running(pid) and not (own_server / "leases" / "killed-harness").exists()
+
+
+@pytest.mark.slow
+def test_a_compiler_killed_while_it_starts_leaves_the_build_to_cold_tsc(
+    corpus: Path, own_server: Path
+) -> None:
+    box = sandbox(corpus, warm=True)
+    try:
+        pid_file = own_server / "server.pid"
+        killer = f"(while [ ! -s {pid_file} ]; do sleep 0.01; done; kill -9 $(cat {pid_file})) &"
         result = box.exec(f"{killer} {TEST_COMMAND}", 60, separate_stderr=True)
         assert result.exit_code == 0 and len(parse_tap(result.output)) == 3
         again = box.exec(TEST_COMMAND, 60, separate_stderr=True)
-        assert verdict(again)[:2] == verdict(result)[:2] and running(server_pid(box))
+        assert verdict(again)[:2] == verdict(result)[:2] and running(server_pid(own_server))
     finally:
         box.close()

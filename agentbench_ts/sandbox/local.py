@@ -16,7 +16,7 @@ from agentbench_ts.plumbing.git import GIT_IDENTITY, git
 from agentbench_ts.plumbing.process import CommandResult, run_shell
 from agentbench_ts.sandbox.base import Sandbox, SandboxSpec
 from agentbench_ts.sandbox.config import LocalSandboxConfig
-from agentbench_ts.sandbox.warm_tsc import STATE_VARIABLE, stop_server, write_launcher
+from agentbench_ts.sandbox.warm_tsc import STATE_VARIABLE, shared_state, take_lease, write_launcher
 from agentbench_ts.tools.host import HostWorkspace
 from agentbench_ts.tools.workspace import ToolLimits
 
@@ -34,7 +34,7 @@ def init_base_commit(repo: Path) -> None:
 
 class LocalSandbox:
     """Implements `Sandbox` with a temporary directory: <tmp>/repo, plus <tmp>/node_modules (and with
-    warm_tsc, <tmp>/warm-bin/tsc and its compiler's <tmp>/warm-tsc, ended on close)."""
+    warm_tsc, <tmp>/warm-bin/tsc and a lease on the toolchain's shared warm compiler until close)."""
 
     def __init__(
         self,
@@ -54,13 +54,16 @@ class LocalSandbox:
         self._max_output_bytes = max_output_bytes
         self._env = {"PATH": path_env, "HOME": str(self._root / "home"), "LANG": "C.UTF-8", "CI": "1"}
         self._env["NO_COLOR"] = "1"
+        self._lease: Path | None = None
         try:
             if toolchain_dir is not None:
                 self._link_toolchain(toolchain_dir)
-            if warm_tsc:
+            if warm_tsc and toolchain_dir is not None:
                 write_launcher(self._root / "warm-bin")
+                state = shared_state(toolchain_dir)
+                self._lease = take_lease(state)
                 self._env["PATH"] = f"{self._root / 'warm-bin'}:{self._env['PATH']}"
-                self._env[STATE_VARIABLE] = str(self._warm_state)
+                self._env[STATE_VARIABLE] = str(state)
             self._populate()
         except BaseException:
             self.close()
@@ -106,12 +109,9 @@ class LocalSandbox:
         shutil.rmtree(self._repo, ignore_errors=True)
         self._populate()
 
-    @property
-    def _warm_state(self) -> Path:
-        return self._root / "warm-tsc"
-
     def close(self) -> None:
-        stop_server(self._warm_state)
+        if self._lease is not None:
+            self._lease.unlink(missing_ok=True)
         shutil.rmtree(self._root, ignore_errors=True)
 
     def __enter__(self) -> LocalSandbox:

@@ -1,7 +1,9 @@
-// The warm compiler of one sandbox: `tsc [-p DIR]` as TypeScript's own command line does it (the same
-// config lookup, program, diagnostics, emit and exit status, through the compiler's own functions), with
-// the files parsed by earlier builds kept while their text is unchanged: what costs a cold `tsc` most
-// (starting Node, loading the compiler, parsing the lib and @types declarations) is paid once.
+// A warm compiler: `tsc [-p DIR]` as TypeScript's own command line does it (the same config lookup,
+// program, diagnostics, emit and exit status, through the compiler's own functions), with the files
+// parsed by earlier builds kept while their text is unchanged: what costs a cold `tsc` most (starting
+// Node, loading the compiler, parsing the lib and @types declarations) is paid once. A container's
+// sandbox has one of its own; local sandboxes of one toolchain share one, each holding a lease in
+// FOLDER/leases (a file naming the process that holds it) while it is open.
 //
 // Two things differ from a cold `tsc` in a used tree, both on purpose: outputs this server wrote for
 // sources that are gone (deleted, renamed, or a build that emitted nothing) are removed, so a test
@@ -18,8 +20,10 @@ const path = require("path");
 const [folder, typescriptDir] = process.argv.slice(2);
 const ts = require(typescriptDir);
 const IDLE_MS = Number(process.env.AGENTBENCH_WARM_TSC_IDLE_S || 600) * 1000;
+const GRACE_MS = 5000; // kept this long after the last lease, for the next sandbox of a run
 const socketPath = path.join(folder, "server.sock");
 const emittedPath = path.join(folder, "emitted.json");
+const leasesPath = path.join(folder, "leases");
 const COLD_ONLY = [
   "build", "watch", "incremental", "composite", "pretty", "diagnostics", "extendedDiagnostics",
   "listFiles", "listEmittedFiles", "listFilesOnly", "explainFiles", "traceResolution", "showConfig",
@@ -27,9 +31,9 @@ const COLD_ONLY = [
 ];
 
 const parsed = new Map(); // text of a source file and its SourceFile, by file name and parse settings
-const programs = new Map(); // the last program of each config file
 let emitted = readEmitted(); // config file -> outputs this server wrote in its last build of it
 let lastUsed = Date.now();
+let unleasedSince = null;
 
 function readEmitted() {
   try {
@@ -47,8 +51,8 @@ function optionsKey(options) {
   return JSON.stringify(options, (key, value) => (key === "configFile" ? undefined : value));
 }
 
-function cachingHost(options, used) {
-  const host = ts.createCompilerHost(options);
+function cachingHost(options, used, system) {
+  const host = ts.createCompilerHostWorker(options, undefined, system); // as tsc makes its host
   const getSourceFile = host.getSourceFile;
   const settings = optionsKey(options);
   host.getSourceFile = (fileName, languageVersionOrOptions, onError, shouldCreateNewSourceFile) => {
@@ -95,6 +99,7 @@ function removeStale(configKey, written) {
     }
   }
   emitted[configKey] = [...written];
+  for (const known of Object.keys(emitted)) if (!fs.existsSync(known)) delete emitted[known]; // closed
   fs.writeFileSync(emittedPath, JSON.stringify(emitted));
 }
 
@@ -119,13 +124,14 @@ function build(request) {
   if (commandLine.errors.length) return fallback("errors on the command line");
   process.chdir(request.cwd);
   let stdout = "";
-  const system = { ...ts.sys, write: (text) => (stdout += text) };
+  // ts.sys keeps the directory it first saw: each request's is its own
+  const system = { ...ts.sys, write: (text) => (stdout += text), getCurrentDirectory: () => request.cwd };
   const found = configOf(commandLine, system);
   if (found.fallback) return found;
   const { key, config } = found;
   if (COLD_ONLY.some((name) => config.options[name])) return fallback("options built cold only");
   const used = new Set();
-  const host = cachingHost(config.options, used);
+  const host = cachingHost(config.options, used, system);
   const written = new Set();
   const writeFile = host.writeFile;
   host.writeFile = (fileName, ...rest) => {
@@ -138,15 +144,11 @@ function build(request) {
     projectReferences: config.projectReferences,
     host,
     configFileParsingDiagnostics: ts.getConfigFileParsingDiagnostics(config),
-    oldProgram: key ? programs.get(key) : undefined,
   });
   const report = ts.createDiagnosticReporter(system, false);
   const exitCode = ts.emitFilesAndReportErrorsAndGetExitStatus(program, report, (text) => system.write(text + system.newLine));
   for (const parsedKey of parsed.keys()) if (!used.has(parsedKey)) parsed.delete(parsedKey);
-  if (key) {
-    programs.set(key, program);
-    removeStale(key, written); // a one-off compile of named files has no earlier outputs to retire
-  }
+  if (key) removeStale(key, written); // a one-off compile of named files has no earlier outputs to retire
   return { exitCode, stdout };
 }
 
@@ -159,6 +161,32 @@ function answer(connection, line) {
   }
   lastUsed = Date.now();
   connection.end(JSON.stringify(reply));
+}
+
+function alive(pid) {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+    return state !== "Z" && state !== "X";
+  } catch {}
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return error.code === "EPERM";
+  }
+}
+
+function leased() {
+  if (!fs.existsSync(leasesPath)) return true; // a container's own: it goes with the container
+  for (const name of fs.readdirSync(leasesPath)) {
+    const lease = path.join(leasesPath, name);
+    try {
+      if (alive(Number(fs.readFileSync(lease, "utf8")))) return true;
+      fs.rmSync(lease, { force: true }); // its process ended without closing the sandbox
+    } catch {}
+  }
+  return false;
 }
 
 function stop() {
@@ -182,9 +210,12 @@ const server = net.createServer((connection) => {
 });
 fs.rmSync(socketPath, { force: true });
 server.listen(socketPath);
-// The sandbox's folder gone (the sandbox closed) or nothing asked for a while: nothing to keep warm.
+// Its folder gone, no sandbox holding a lease for a while, or nothing asked for long: nothing to keep warm.
 setInterval(() => {
   if (!fs.existsSync(folder) || Date.now() - lastUsed > IDLE_MS) stop();
+  if (leased()) unleasedSince = null;
+  else if (unleasedSince === null) unleasedSince = Date.now();
+  else if (Date.now() - unleasedSince > GRACE_MS) stop();
 }, 1000).unref();
 process.on("SIGTERM", stop);
 process.on("SIGINT", stop);
