@@ -1,0 +1,95 @@
+"""grep's whole-text scan finds exactly the lines that searching each line alone finds: on patterns that
+cross line breaks, look around or anchor to the string, match empty, or use ^ and $, on texts with
+every line break str.splitlines() knows, with and without a final newline."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import hypothesis.strategies as st
+import pytest
+import regex
+from hypothesis import given, settings
+
+from agentbench_ts.tools.grep import _search_file, looks_past_lines
+from agentbench_ts.tools.workspace import ToolLimits
+
+PATTERNS = [
+    "a",
+    "ab",
+    "a+b*",
+    r"a\s+b",
+    r"\s",
+    "[^x]+",
+    "a$",
+    "^b",
+    "^$",
+    r"b\b",
+    r"\Bb",
+    "(?s)a.b",
+    "a|\n",
+    r"a\nb",
+    "x*",
+    "",
+    ".*",
+    r"\w+$",
+    "(?i)A B",
+    r"[\s\S]",
+    "a(?!b)",
+    "(?<=a)b",
+    "(?=b)",
+    r"a\Z",
+    r"\Aa",
+    r"(a)\1",
+    "b{2,}",
+]
+TEXT = st.text(alphabet="ab x\n\r\x0c\u2028\t", max_size=60)
+
+
+def lines_found(pattern: str, text: str, tmp_path: Path, *, scan: bool) -> list[str]:
+    path = tmp_path / "file.ts"
+    path.write_bytes(text.encode("utf-8"))
+    compiled = regex.compile(pattern, regex.MULTILINE)
+    return _search_file(
+        compiled, path, "file.ts", deadline=time.monotonic() + 10, budget=1000, limits=ToolLimits(), scan=scan
+    )
+
+
+@pytest.mark.parametrize("pattern", PATTERNS)
+@settings(max_examples=150, deadline=None)
+@given(text=TEXT)
+def test_the_scan_finds_the_lines_that_searching_each_line_finds(
+    pattern: str, text: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    folder = tmp_path_factory.mktemp("scan")
+    scanned = lines_found(pattern, text, folder, scan=not looks_past_lines(pattern))
+    assert scanned == lines_found(pattern, text, folder, scan=False)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "text"),
+    [
+        ("a$", "xa\r\nya\r\n"),  # $ before \r\n: only a line searched alone ends there
+        ("^b", "a\x0cb\n"),  # a form feed ends a line for splitlines, not for ^
+        (r"a\s+b", "a\nb\na b\n"),  # a match across the break, and one within a line
+        ("x*", "ab\n\nab"),  # empty matches on every line
+        ("a", "a\na\na"),  # no final newline
+    ],
+)
+def test_the_tricky_texts_find_what_each_line_alone_finds(pattern: str, text: str, tmp_path: Path) -> None:
+    """(A whole-text pre-check once found nothing for `a$` in a CRLF file.)"""
+    scanned = lines_found(pattern, text, tmp_path, scan=True)
+    assert scanned == lines_found(pattern, text, tmp_path, scan=False) and scanned
+
+
+@pytest.mark.parametrize(
+    ("pattern", "contextual"),
+    [
+        *[("a(?=b)", True), ("(?!x)", True), ("(?<=a)b", True), ("(?<!a)b", True), (r"\Aa", True)],
+        *[(r"a\Z", True), (r"a\z", True), (r"\Ga", True), ("(?<name>a)", False), ("(?P<n>a)b", False)],
+        (r"a\d+", False),
+    ],
+)
+def test_what_sees_past_a_line_is_searched_line_by_line(pattern: str, contextual: bool) -> None:
+    assert looks_past_lines(pattern) is contextual
