@@ -129,3 +129,16 @@ def test_the_digest_of_a_known_task_stays_what_it_was(tmp_path: Path) -> None:
         task_digest(task.model_copy(update={"gold_dir": None}))
         == "9c916b31f40da002b6a26bb7d3fa0445ca912ce3352983ee9607b0b392f785f7"
     )
+
+
+def test_a_link_out_of_the_repository_counts_by_its_name_not_by_what_it_points_at(
+    task: Task, tmp_path: Path
+) -> None:
+    outside = tmp_path / "outside.txt"
+    outside.write_text("one")
+    copy = _copy(task, tmp_path / "copy")
+    (copy.repo_dir / "out.js").symlink_to(outside)
+    (copy.repo_dir / "dangling.js").symlink_to(tmp_path / "nothing-here")
+    before = task_digest(copy)
+    outside.write_text("two")  # the repository holds the link, not the file
+    assert task_digest(copy) == before
