@@ -93,3 +93,16 @@ def test_the_tricky_texts_find_what_each_line_alone_finds(pattern: str, text: st
 )
 def test_what_sees_past_a_line_is_searched_line_by_line(pattern: str, contextual: bool) -> None:
     assert looks_past_lines(pattern) is contextual
+
+
+def test_lines_that_hold_the_literal_but_do_not_match_do_not_use_up_the_matches(
+    tmp_path: Path, ripgrep: str
+) -> None:
+    from agentbench_ts.protocol.actions import ToolCall
+    from agentbench_ts.tools import run_tool
+    from agentbench_ts.tools.host import HostWorkspace
+
+    (tmp_path / "a.ts").write_text("needle 1\nneedle 2\nneedle x\n")
+    workspace = HostWorkspace(tmp_path, ToolLimits(ripgrep=ripgrep))
+    result = run_tool(workspace, ToolCall("grep", {"pattern": r"needle [a-z]", "max_matches": 1}))
+    assert result.output == "a.ts:3: needle x\n[truncated: stopped at 1 matches]"

@@ -71,16 +71,13 @@ def _lines_of(output: bytes) -> dict[str, set[int]] | None:
     return lines
 
 
-def _preselect(
-    ripgrep: str, directory: Path, pattern: str, limits: ToolLimits, most: int
-) -> Candidates | None:
+def _preselect(ripgrep: str, directory: Path, pattern: str, limits: ToolLimits) -> Candidates | None:
     """What may match; None when ripgrep cannot help (then search everything)."""
     literal = required_literal(pattern)
     if literal is None:
         return None
     if not literal.ignore_case and literal.text.isascii():
-        per_file = ["--max-count", str(most)]  # a file gives at most `most` matches
-        output = _ripgrep(ripgrep, directory, literal.text, ["--null", "-n", "-o", *per_file], limits)
+        output = _ripgrep(ripgrep, directory, literal.text, ["--null", "-n", "-o"], limits)
         lines = _lines_of(output) if output is not None else None
         if lines is not None:
             return [(rel, frozenset(lines[rel])) for rel in sorted(lines, key=_walk_order)]
@@ -179,7 +176,7 @@ def grep_tree(
     except regex.error as exc:
         raise ToolError(f"invalid regular expression: {exc}") from exc
     deadline = time.monotonic() + limits.grep_timeout_s
-    found = _preselect(limits.ripgrep, directory, pattern, limits, max_matches) if limits.ripgrep else None
+    found = _preselect(limits.ripgrep, directory, pattern, limits) if limits.ripgrep else None
     files: Iterable[tuple[Path, frozenset[int] | None]] = (
         ((directory / rel, lines) for rel, lines in found)
         if found is not None
