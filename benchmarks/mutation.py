@@ -3,10 +3,9 @@
 it, and the share killed is printed per module with the survivors. The run is on a scratch copy of the
 working tree; nothing here is changed.
 
-Only the fast tests run (`-m "not docker and not slow"`), except for train/, rounds/ and the pytest
-plugin, whose rules need a tiny model trained or a pytest session: their slow tests run too (never
-Docker ones). A mutant that only a Docker test would kill counts as surviving here, so rules are pinned
-by tests of their own. Modules that share their tests are mutated in one mutmut run.
+Only the fast tests run (`-m "not docker and not slow"`): a mutant that only a Docker or slow test
+would kill counts as surviving here, so rules are pinned by fast tests of their own. Modules that share
+their tests are mutated in one mutmut run.
 
     pip install mutmut==3.8.1
     python benchmarks/mutation.py                                   # every module below
@@ -29,47 +28,41 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-FAST = "not docker and not slow"
-NOT_DOCKER = "not docker"
-
-
-@dataclass(frozen=True)
-class Target:
-    """The test files that pin a module's rules, and which of their tests run against its mutants."""
-
-    tests: tuple[str, ...]
-    markers: str = FAST
-    deselect: tuple[str, ...] = ()
-
-
-TRAIN_TESTS = Target(("tests/test_train.py", "tests/test_train_rules.py"), NOT_DOCKER)
-ROUNDS_TESTS = Target(
-    ("tests/test_rounds.py", "tests/test_rounds_rules.py"),
-    NOT_DOCKER,
-    # three minutes of training that pins no rule of its own: the others cover each stage faster
-    ("tests/test_rounds.py::test_the_loop_teaches_a_tiny_model_the_protocol_format",),
+Tests = tuple[str, ...]
+"""The test files that pin a module's rules (their fast tests run against its mutants)."""
+# Fast tests only here too: test_train.py and test_rounds.py train tiny models and run whole
+# experiments, and with them every surviving mutant would run an experiment again (a minute or more),
+# taking a module hours. What only they pin shows as surviving.
+TRAIN_TESTS = ("tests/test_train_rules.py",)
+ROUNDS_TESTS = ("tests/test_rounds_rules.py",)
+# test_pytest_plugin.py runs pytest in subprocesses, where mutmut sees no call: the rules are pinned
+# in-process by test_pytest_plugin_rules.py
+PLUGIN_TESTS = ("tests/test_pytest_plugin_rules.py",)
+RUNNER_TESTS = (
+    "tests/test_traces.py",
+    "tests/test_run_config.py",
+    "tests/test_resume_rules.py",
+    "tests/test_runner_rules.py",
 )
-PLUGIN_TESTS = Target(("tests/test_pytest_plugin.py", "tests/test_pytest_plugin_rules.py"), NOT_DOCKER)
-RUNNER_TESTS = Target(("tests/test_traces.py", "tests/test_run_config.py", "tests/test_resume_rules.py"))
-VIEW_TESTS = Target(("tests/test_view.py", "tests/test_view_data.py"))
-MODULES: dict[str, Target] = {
-    "agentbench_ts/mswe/flaky.py": Target(("tests/test_mswe_build.py", "tests/test_mswe_rules.py")),
-    "agentbench_ts/mswe/install_check.py": Target(("tests/test_mswe_rules.py", "tests/test_mswe_breadth.py")),
-    "agentbench_ts/mswe/specs.py": Target(("tests/test_mswe_specs.py",)),
-    "agentbench_ts/mswe/setup_replay.py": Target(("tests/test_mswe_setup_replay.py",)),
-    "agentbench_ts/mswe/mirrors.py": Target(("tests/test_mswe_mirrors.py", "tests/test_mswe_build.py")),
-    "agentbench_ts/sandbox/docker/standins.py": Target(
-        ("tests/test_standins.py", "tests/test_mswe_rules.py")
+VIEW_TESTS = ("tests/test_view.py", "tests/test_view_data.py")
+MODULES: dict[str, Tests] = {
+    "agentbench_ts/mswe/flaky.py": ("tests/test_mswe_build.py", "tests/test_mswe_rules.py"),
+    "agentbench_ts/mswe/install_check.py": ("tests/test_mswe_rules.py", "tests/test_mswe_breadth.py"),
+    "agentbench_ts/mswe/specs.py": ("tests/test_mswe_specs.py",),
+    "agentbench_ts/mswe/setup_replay.py": ("tests/test_mswe_setup_replay.py",),
+    "agentbench_ts/mswe/mirrors.py": ("tests/test_mswe_mirrors.py", "tests/test_mswe_build.py"),
+    "agentbench_ts/sandbox/docker/standins.py": ("tests/test_standins.py", "tests/test_mswe_rules.py"),
+    "agentbench_ts/protocol/parser.py": (
+        "tests/test_protocol.py",
+        "tests/test_parser_rules.py",
+        "tests/test_fuzz.py",
     ),
-    "agentbench_ts/protocol/parser.py": Target(
-        ("tests/test_protocol.py", "tests/test_parser_rules.py", "tests/test_fuzz.py")
-    ),
-    "agentbench_ts/tasks/digest.py": Target(("tests/test_task_digest.py", "tests/test_traces.py")),
+    "agentbench_ts/tasks/digest.py": ("tests/test_task_digest.py", "tests/test_traces.py"),
     "agentbench_ts/runner/run.py": RUNNER_TESTS,
     "agentbench_ts/runner/config.py": RUNNER_TESTS,
     "agentbench_ts/view/compare.py": VIEW_TESTS,
     "agentbench_ts/view/data.py": VIEW_TESTS,
-    "agentbench_ts/interop/atif.py": Target(("tests/test_atif.py", "tests/test_atif_fields.py")),
+    "agentbench_ts/interop/atif.py": ("tests/test_atif.py", "tests/test_atif_fields.py"),
     **{
         f"agentbench_ts/pytest_plugin/{name}.py": PLUGIN_TESTS
         for name in ("fixtures", "gold", "items", "options", "orphans", "plugin", "state", "summary")
@@ -103,43 +96,40 @@ MODULES: dict[str, Target] = {
     },
 }
 """Module -> the test files that pin its rules."""
-NODE_MODULES = (
-    "agentbench_ts/multiple/toolchain/node_modules",
-    "tasks/quixbugs-ts/toolchain/node_modules",
-    "tests/runners/node_modules",
-)
-PYTEST_ARGS = ["-p", "no:randomly", "-p", "no:cacheprovider", "-q"]
+PYTEST_ARGS = ["-p", "no:randomly", "-p", "no:cacheprovider", "-q", "-m", "not docker and not slow"]
 
 
 def scratch_copy(target: Path) -> None:
-    """The working tree as git sees it (tracked and untracked, not ignored), node_modules linked."""
+    """The working tree as git sees it (tracked and untracked, not ignored). mutmut copies it again
+    into mutants/ resolving links, which breaks npm's .bin links: the bundled suites' folder (with its
+    installed toolchain, links kept) is linked into mutants/ beforehand instead, and other toolchains
+    are installed afresh there on first use, as in a fresh checkout."""
     listed = subprocess.run(
         ["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT, capture_output=True, check=True
     ).stdout.decode()
     for rel in filter(None, listed.split("\0")):
         source = ROOT / rel
-        if source.is_file() and not any(rel.startswith(f"{modules}/") for modules in NODE_MODULES):
+        if source.is_file() and "node_modules/" not in rel:
             (target / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, target / rel)
-    for modules in NODE_MODULES:
-        if (ROOT / modules).is_dir():
-            (target / modules).parent.mkdir(parents=True, exist_ok=True)
-            (target / modules).symlink_to(ROOT / modules, target_is_directory=True)
+    toolchain = Path("tasks/quixbugs-ts/toolchain/node_modules")
+    shutil.copytree(ROOT / toolchain, target / toolchain, symlinks=True)
+    (target / "mutants").mkdir()
+    (target / "mutants" / "tasks").symlink_to(target / "tasks", target_is_directory=True)
 
 
 def _toml_list(values: Sequence[str]) -> str:
     return "[" + ", ".join(json.dumps(value) for value in values) + "]"
 
 
-def configure(copy: Path, modules: Sequence[str], target: Target) -> None:
-    present = [test for test in target.tests if (copy / test).is_file()]
-    deselected = [arg for test in target.deselect for arg in ("--deselect", test)]
+def configure(copy: Path, modules: Sequence[str], tests: Tests) -> None:
+    present = [test for test in tests if (copy / test).is_file()]
     settings = {
         "source_paths": ["agentbench_ts"],
         "only_mutate": list(modules),
         "pytest_add_cli_args_test_selection": present,
-        "pytest_add_cli_args": [*PYTEST_ARGS, "-m", target.markers, *deselected],
-        "also_copy": ["tasks", "benchmarks", "examples", "sandboxes"],
+        "pytest_add_cli_args": PYTEST_ARGS,
+        "also_copy": ["benchmarks", "examples", "sandboxes"],  # tasks/ is linked (see scratch_copy)
     }
     section = "\n[tool.mutmut]\n" + "".join(
         f"{key} = {_toml_list(value)}\n" for key, value in settings.items()
@@ -161,12 +151,12 @@ class Score:
     survivors: list[str] = field(default_factory=list)
 
 
-def mutate(modules: Sequence[str], target: Target, show: bool) -> dict[str, Score]:
+def mutate(modules: Sequence[str], tests: Tests, show: bool) -> dict[str, Score]:
     """Each module's score, from one mutmut run over modules that share their tests."""
     with tempfile.TemporaryDirectory(prefix="agentbench-mutation-") as tmp:
         copy = Path(tmp)
         scratch_copy(copy)
-        configure(copy, modules, target)
+        configure(copy, modules, tests)
         env = {**os.environ, "UNSLOTH_SKIP_TORCHVISION_CHECK": "1"}
         ran = subprocess.run(
             ["mutmut", "run"], cwd=copy, env=env, capture_output=True, text=True, check=False
@@ -180,7 +170,7 @@ def mutate(modules: Sequence[str], target: Target, show: bool) -> dict[str, Scor
             check=False,
         ).stdout
         states = dict(re.findall(r"^\s*(\S+__mutmut_\d+): (.+)$", listed, re.MULTILINE))
-        if states and all(state == "not checked" for state in states.values()):
+        if not states or all(state == "not checked" for state in states.values()):
             tail = "\n".join(ran.stdout.replace("\r", "\n").splitlines()[-25:])
             raise SystemExit(f"mutmut ran no mutant of {modules} (the tests fail unmutated?):\n{tail}")
         scores = {module: Score() for module in modules}
@@ -211,14 +201,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if unknown:
         print(f"not in MODULES: {unknown}", file=sys.stderr)
         return 2
-    groups: dict[Target, list[str]] = {}
+    groups: dict[Tests, list[str]] = {}
     for module in args.modules or list(MODULES):
         groups.setdefault(MODULES[module], []).append(module)
     below = []
-    for target, modules in groups.items():
+    for tests, modules in groups.items():
         started = time.monotonic()
-        scores = mutate(modules, target, args.show)
-        print(f"# {', '.join(target.tests)}: {time.monotonic() - started:.0f} s", flush=True)
+        scores = mutate(modules, tests, args.show)
+        print(f"# {', '.join(tests)}: {time.monotonic() - started:.0f} s", flush=True)
         for module, score in scores.items():
             share = score.killed / score.total if score.total else 1.0
             print(f"{module:45s} {score.killed:4d}/{score.total:<4d} killed  {share:6.1%}", flush=True)

@@ -236,18 +236,18 @@ def test_a_task_is_broken_when_its_gold_never_resolves_and_says_whether_it_got_a
 ) -> None:
     checks = gold(
         tmp_path,
-        2,
+        3,
         {
-            "t/never": [False, False],
-            "t/errors": ["OSError: first", "OSError: " + "x" * 300],
-            "t/mixed": [False, "OSError: once"],
-            "t/once": ["OSError: once", True],
+            "t/once": ["OSError: once", True, True],
+            "t/never": [False, False, False],
+            "t/errors": ["OSError: first", "OSError: second", "OSError: " + "x" * 300],
+            "t/mixed": [False, "OSError: once", False],
         },
     )
     assert checks.broken() == {
-        "t/never": "the gold fix resolved it in none of 2 runs",
+        "t/never": "the gold fix resolved it in none of 3 runs",
         "t/errors": "the gold run never got a verdict: " + ("OSError: " + "x" * 300)[:200],
-        "t/mixed": "the gold fix resolved it in none of 2 runs",
+        "t/mixed": "the gold fix resolved it in none of 3 runs",
     }
 
 
@@ -298,17 +298,20 @@ def test_markers_are_the_source_the_suite_and_tags_that_are_valid_names() -> Non
 def test_an_orphaned_worker_cancels_its_episode_and_exits_once_it_stopped(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    parents = iter([100, 100, 1])  # the parent at start, still there once, then gone (re-parented)
-    monkeypatch.setattr(orphans.os, "getppid", lambda: next(parents, 1))
+    parent = [100]
+    monkeypatch.setattr(orphans.os, "getppid", lambda: parent[0])
+    codes: list[int] = []
     exited = threading.Event()
-    monkeypatch.setattr(orphans.os, "_exit", lambda code: exited.set())
+    monkeypatch.setattr(orphans.os, "_exit", lambda code: (codes.append(code), exited.set()))
     cancel, busy = threading.Event(), threading.Event()
     busy.set()
     orphans.exit_when_orphaned(cancel, busy, poll_s=0.01)
+    assert not cancel.wait(0.3)  # the parent is still there
+    parent[0] = 1  # re-parented: the controller is gone
     assert cancel.wait(5)
     assert not exited.wait(0.3)  # the episode in flight has not stopped yet
     busy.clear()
-    assert exited.wait(5)
+    assert exited.wait(5) and codes == [1]
 
 
 def test_a_worker_exits_after_an_episode_only_when_cancelled(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -340,3 +343,157 @@ def test_the_task_fixture_wants_one_task(pytester: pytest.Pytester, suite: Path)
     )
     inline(pytester, "test_fixture.py").assert_outcomes(passed=1)
     assert ConfigError  # the fixture raises the package's own error type
+
+
+# --- what pytest shows ---------------------------------------------------------------------------------
+
+
+def inline_reports(pytester: pytest.Pytester, *args: str) -> list[pytest.TestReport]:
+    reprec = pytester.inline_run("-p", "no:randomly", "-p", "no:cacheprovider", *args)
+    return list(reprec.getreports("pytest_runtest_logreport"))
+
+
+def test_every_run_flag_is_an_agentbench_option_with_its_help_and_an_ini_default(
+    pytester: pytest.Pytester,
+) -> None:
+    from agentbench_ts.pytest_plugin.options import NOT_FOR_PYTEST, flag_parser
+
+    text = " ".join(inline(pytester, "--help").stdout.str().split())
+    assert "agentbench_ts: tasks as pytest items:" in text
+    assert (
+        "--agentbench collect the task items named in the ini or pyproject.toml ([tool.agentbench] tasks)"
+        in text
+    )
+    for action in flag_parser()._actions:
+        if not action.option_strings or action.dest in NOT_FOR_PYTEST:
+            continue
+        name = action.option_strings[0][2:]
+        shown = f"--agentbench-{name}" + (f"={action.metavar}" if action.metavar else "")
+        assert shown in text, shown
+        if action.help:
+            assert " ".join(action.help.split())[:40] in text, name
+        assert f"agentbench_{action.dest} (" in text and f"the default of --agentbench-{name}" in text
+    assert "--agentbench-gold-reruns=K first run each task's gold fix K times;" in text
+    assert "--agentbench-rerun-failed run recorded failures and harness errors again, as new samples" in text
+    assert "--agentbench-concurrency" not in text
+
+
+def test_items_carry_their_episode_as_properties(pytester: pytest.Pytester, suite: Path) -> None:
+    reports = inline_reports(
+        pytester, "--agentbench-tasks", f"suite:{suite}", "--agentbench-task", "add",
+        "--agentbench-out", "out", "--agentbench-model", "oracle",
+    )  # fmt: skip
+    [teardown] = [r for r in reports if r.when == "teardown"]
+    [record] = list(TraceStore(pytester.path / "out").episodes())
+    assert teardown.user_properties == [
+        ("agentbench_task_id", "toy/add"),
+        ("agentbench_sample_index", 0),
+        ("agentbench_episode_id", record.episode_id),
+        ("agentbench_outcome", "resolved"),
+        ("agentbench_stop_reason", "final_done"),
+        ("agentbench_steps", record.metrics.steps),
+        ("agentbench_parse_errors", 0),
+        ("agentbench_prompt_tokens", record.metrics.prompt_tokens),
+        ("agentbench_completion_tokens", record.metrics.completion_tokens),
+        ("agentbench_from_store", False),
+    ]
+
+
+def test_markers_say_where_items_come_from(pytester: pytest.Pytester, suite: Path) -> None:
+    result = inline(
+        pytester, "--agentbench-tasks", f"suite:{suite}", "--agentbench-out", "out",
+        "--agentbench-model", "oracle", "--markers",
+    )  # fmt: skip
+    result.stdout.fnmatch_lines(
+        [
+            "@pytest.mark.suite: agentbench tasks from suite: sources",
+            "@pytest.mark.toy: agentbench tasks of this suite",
+            "@pytest.mark.arith: agentbench tasks with this tag",
+            "@pytest.mark.unstable: agentbench tasks with this tag",
+        ]
+    )
+
+
+def test_a_failed_episode_and_a_harness_error_read_as_their_reports(
+    pytester: pytest.Pytester, suite: Path
+) -> None:
+    replies = pytester.path / "give-up.json"
+    replies.write_text(json.dumps(['{"type":"final","status":"give_up","message":"no"}']))
+    common = ["--agentbench-tasks", f"suite:{suite}", "--agentbench-task", "add", "--agentbench-out"]
+    failed = inline_reports(pytester, *common, "out", "--agentbench-model", f"replay:{replies}")
+    [call] = [r for r in failed if r.when == "call"]
+    [record] = list(TraceStore(pytester.path / "out").episodes())
+    where = f"trace: {(pytester.path / 'out' / 'episodes.jsonl').resolve()} (episode {record.episode_id})"
+    assert str(call.longrepr) == failure_report(record, where)
+    broken = inline_reports(
+        pytester, *common, "broken", "--agentbench-model", "oracle",
+        "--agentbench-sandbox", "plugin_demo:broken_sandboxes",
+    )  # fmt: skip
+    [setup] = [r for r in broken if r.when == "setup"]
+    [error] = list(TraceStore(pytester.path / "broken").episodes())
+    lines = str(setup.longrepr).splitlines()
+    assert lines[0] == (
+        "harness error, not a model failure (harness_error); left out of the resolved rate and of "
+        "training data:"
+    )
+    assert lines[1:-1] == (error.error or "").strip().splitlines()[-15:]
+    trace = (pytester.path / "broken" / "episodes.jsonl").resolve()
+    assert lines[-1] == f"trace: {trace} (episode {error.episode_id})"
+
+
+class Lines:
+    """What a terminal reporter is asked to print (a stand-in for pytest's, which prints to a tty)."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.sections: list[str] = []
+
+    def section(self, title: str) -> None:
+        self.sections.append(title)
+
+    def write_line(self, line: str) -> None:
+        self.lines.append(line)
+
+
+def test_the_end_of_run_summary_counts_items_as_they_ended(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from view_runs import write_run
+
+    from agentbench_ts.pytest_plugin.summary import RunReporter
+
+    records = [
+        episode("t/a"),
+        episode("t/b", outcome="failed"),
+        episode("t/c", outcome="error"),
+        episode("t/d"),
+    ]
+    records[2] = records[2].model_copy(update={"stop_reason": "model_error"})
+    store = TraceStore(write_run(tmp_path / "run", [*records, episode("t/not-this-session")]))
+    checks = gold(tmp_path / "run", 2, {"t/a": [True, False], "t/d": [False, False]})
+    reporter = RunReporter(SimpleNamespace(store=store, gold=checks))  # type: ignore[arg-type]
+
+    def report(nodeid: str, when: str, **properties: object) -> None:
+        props = [(f"agentbench_{key}", value) for key, value in properties.items()]
+        reporter.pytest_runtest_logreport(SimpleNamespace(when=when, nodeid=nodeid, user_properties=props))  # type: ignore[arg-type]
+
+    for record, from_store in zip(records, (False, True, False, False), strict=True):
+        report(record.task_id, "call", outcome="ignored", episode_id="x")  # only teardown reports count
+        report(
+            record.task_id, "teardown", outcome=record.outcome, episode_id=record.episode_id,
+            stop_reason=record.stop_reason, from_store=from_store,
+        )  # fmt: skip
+    report("t/e", "teardown", outcome="error", stop_reason="harness_error")  # a task not prepared
+    out = Lines()
+    reporter.pytest_terminal_summary(out)
+    assert out.sections == ["agentbench"]
+    summary = "\n".join(out.lines)
+    assert "episodes         4" in summary and "resolved         2/3" in summary
+    assert "items: 5: 3 ran now, 1 from the store (recorded earlier)" in summary
+    assert "harness errors: 2 (harness_error 1, model_error 1): pytest errors, not failures" in summary
+    assert "flaky task t/a: flaky: the gold fix resolved it in 1 of 2 runs (its items are xfail)" in summary
+    assert "gold check t/d: the gold fix resolved it in none of 2 runs" in summary
+    assert out.lines[-1] == f"traces: {store.episodes_path.resolve()}"
+    empty = Lines()
+    RunReporter(SimpleNamespace(store=store, gold=checks)).pytest_terminal_summary(empty)  # type: ignore[arg-type]
+    assert empty.lines == [] and empty.sections == []
