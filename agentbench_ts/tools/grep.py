@@ -2,20 +2,20 @@
 
 When ripgrep is available and the pattern has a required literal, ripgrep lists the files that
 contain the literal and only those are searched with the Python regex: the same matches, in
-the same order, as searching every file, found much faster on large trees. For a case-sensitive ASCII
-literal ripgrep also gives the lines that hold it: only those can match (a match within a line holds
-the literal), and where the file's lines end with "\\n" alone its line numbers are Python's.
+the same order, as searching every file, found much faster on large trees.
 
 A line matches when the pattern matches somewhere in it (searched as a string of its own). Within a
 file, one scan of the whole text finds the lines to check, and only those are searched alone: where the
 lines end with "\\n" alone (^ and $ see no other break), no match of the scan crosses one and the
 pattern looks at nothing beyond a line (no lookaround, no \\A \\Z \\z \\G), a line matches alone exactly
-when a match of the scan starts in it. Otherwise every line is searched alone.
+when a match of the scan starts in it. Otherwise every line that holds the pattern's case-sensitive
+literal (every line where there is none) is searched alone.
 """
 
 from __future__ import annotations
 
 import fnmatch
+import os
 import stat
 import subprocess
 import time
@@ -26,19 +26,15 @@ import regex
 
 from agentbench_ts.errors import ToolError
 from agentbench_ts.tools.files import looks_binary, walk_files
-from agentbench_ts.tools.literal import required_literal
+from agentbench_ts.tools.literal import RequiredLiteral, required_literal
 from agentbench_ts.tools.workspace import ToolLimits
 
 
-def _walk_order(rel_path: str) -> list[tuple[int, str]]:
-    """The position of a file in walk_files order: files before subfolders, each sorted by name."""
-    *folders, name = rel_path.split("/")
-    return [(1, folder) for folder in folders] + [(0, name)]
-
-
-Candidates = list[tuple[str, frozenset[int] | None]]
-"""Files that may match (relative paths, in walk order), each with the numbers of the lines that may
-(None: any line)."""
+def _walk_key(rel_path: str) -> str:
+    """Sorts as walk_files walks: in each folder its files (by name) before its subfolders (by name).
+    A folder is marked \\x02 and ends at \\x00 (which no name holds), a file is marked \\x01."""
+    folder, _, name = rel_path.rpartition("/")
+    return ("\x02" + folder.replace("/", "\x00\x02") + "\x00" if folder else "") + "\x01" + name
 
 
 def _ripgrep(
@@ -57,36 +53,16 @@ def _ripgrep(
     return done.stdout if done.returncode in (0, 1) else None
 
 
-def _lines_of(output: bytes) -> dict[str, set[int]] | None:
-    """`path NUL line:match` records of `rg --null -n -o` read as path -> line numbers."""
-    lines: dict[str, set[int]] = {}
-    for record in output.split(b"\n"):
-        if not record:
-            continue
-        path, nul, rest = record.partition(b"\0")
-        number, colon, _ = rest.partition(b":")
-        if not nul or not colon or not number.isdigit():
-            return None  # a name with a line break in it: read every line of every file instead
-        lines.setdefault(path.decode("utf-8", "surrogateescape").removeprefix("./"), set()).add(int(number))
-    return lines
-
-
-def _preselect(ripgrep: str, directory: Path, pattern: str, limits: ToolLimits) -> Candidates | None:
-    """What may match; None when ripgrep cannot help (then search everything)."""
-    literal = required_literal(pattern)
-    if literal is None:
-        return None
-    if not literal.ignore_case and literal.text.isascii():
-        output = _ripgrep(ripgrep, directory, literal.text, ["--null", "-n", "-o"], limits)
-        lines = _lines_of(output) if output is not None else None
-        if lines is not None:
-            return [(rel, frozenset(lines[rel])) for rel in sorted(lines, key=_walk_order)]
+def _preselect(
+    ripgrep: str, directory: Path, literal: RequiredLiteral, limits: ToolLimits
+) -> list[str] | None:
+    """The files that hold the literal (relative paths, in walk order); None when ripgrep cannot tell."""
     options = ["--files-with-matches", *(["--ignore-case"] if literal.ignore_case else [])]
     output = _ripgrep(ripgrep, directory, literal.text, options, limits)
     if output is None:
         return None
     found = [line.removeprefix("./") for line in output.decode("utf-8", "surrogateescape").splitlines()]
-    return [(rel, None) for rel in sorted(filter(None, found), key=_walk_order)]
+    return sorted(filter(None, found), key=_walk_key)
 
 
 OTHER_BREAKS = "\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
@@ -100,19 +76,23 @@ def looks_past_lines(pattern: str) -> bool:
     return _CONTEXTUAL.search(pattern) is not None
 
 
-def _lines_to_search(compiled: regex.Pattern[str], text: str, deadline: float) -> list[int] | None:
-    """The lines (0-based) a scan of the whole text finds a match starting in, in order; None where the
-    text has other line breaks than "\\n" or a match crosses one (then the scan cannot stand for
-    searching line by line)."""
-    lines: list[int] = []
+def _scanned_lines(compiled: regex.Pattern[str], text: str, deadline: float) -> list[tuple[int, str]] | None:
+    """The lines (0-based number, text) a scan of the whole text finds a match starting in, in order;
+    None where a match crosses a line break (then the scan cannot stand for searching line by line).
+    The text's lines end with "\\n" alone."""
+    lines: list[tuple[int, str]] = []
     line, counted_to = 0, 0
     for found in compiled.finditer(text, timeout=max(deadline - time.monotonic(), 0.001)):
+        start = found.start()
         if "\n" in found.group():
             return None
-        line += text.count("\n", counted_to, found.start())
-        counted_to = found.start()
-        if not lines or lines[-1] != line:
-            lines.append(line)
+        if start == len(text) and (not text or text.endswith("\n")):
+            break  # an empty match after the last line break: splitlines counts no line there
+        line += text.count("\n", counted_to, start)
+        counted_to = start
+        if not lines or lines[-1][0] != line:
+            end = text.find("\n", start)
+            lines.append((line, text[text.rfind("\n", 0, start) + 1 : end if end >= 0 else len(text)]))
     return lines
 
 
@@ -121,42 +101,53 @@ def _glob_matches(rel_path: str, glob: str) -> bool:
     return fnmatch.fnmatchcase(target, glob)
 
 
+def _read_regular(path: str, max_bytes: int) -> bytes | None:
+    """A regular file's bytes; None for links, FIFOs, devices, files over `max_bytes` and errors (opened
+    without following a link or waiting for a writer)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > max_bytes:
+            return None
+        return os.read(fd, info.st_size)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
 def _search_file(
     compiled: regex.Pattern[str],
-    path: Path,
+    path: str,
     shown: str,
     *,
     deadline: float,
     budget: int,
     limits: ToolLimits,
     scan: bool,
-    holding: frozenset[int] | None = None,
+    literal: str | None,
 ) -> list[str]:
-    """The file's matching lines; `scan`: the pattern looks at nothing past a line; `holding`: the
-    numbers of the only lines that may match (where its lines end with "\\n" alone)."""
-    try:
-        info = path.lstat()
-        if stat.S_ISLNK(info.st_mode) or info.st_size > limits.max_grep_file_bytes:
-            return []
-        data = path.read_bytes()
-    except OSError:
-        return []
-    if looks_binary(data):
+    """The file's matching lines; `scan`: the pattern looks at nothing past a line; `literal`: a
+    case-sensitive text every match holds."""
+    data = _read_regular(path, limits.max_grep_file_bytes)
+    if data is None or looks_binary(data):
         return []
     text = data.decode("utf-8", errors="replace")
-    lines = text.splitlines()
-    newlines_only = not any(other in text for other in OTHER_BREAKS)
-    candidates = None
-    if holding is not None and newlines_only:
-        candidates = sorted(number - 1 for number in holding)
-    elif scan and newlines_only:
-        candidates = _lines_to_search(compiled, text, deadline)
+    numbered: Iterable[tuple[int, str]] | None = None
+    if scan and not any(other in text for other in OTHER_BREAKS):
+        numbered = _scanned_lines(compiled, text, deadline)
+    if numbered is None:
+        numbered = (
+            (index, line)
+            for index, line in enumerate(text.splitlines())
+            if literal is None or literal in line
+        )
     found: list[str] = []
     width = limits.max_grep_line_chars
-    for index in candidates if candidates is not None else range(len(lines)):
-        if index >= len(lines):
-            break  # an empty match after the last line break: splitlines counts no line there
-        line = lines[index]
+    for index, line in numbered:
         if compiled.search(line, timeout=max(deadline - time.monotonic(), 0.001)):
             cut = line if len(line) <= width else line[:width] + " [line truncated]"
             found.append(f"{shown}:{index + 1}: {cut}")
@@ -176,18 +167,20 @@ def grep_tree(
     except regex.error as exc:
         raise ToolError(f"invalid regular expression: {exc}") from exc
     deadline = time.monotonic() + limits.grep_timeout_s
-    found = _preselect(limits.ripgrep, directory, pattern, limits) if limits.ripgrep else None
-    files: Iterable[tuple[Path, frozenset[int] | None]] = (
-        ((directory / rel, lines) for rel, lines in found)
+    literal = required_literal(pattern)
+    found = _preselect(limits.ripgrep, directory, literal, limits) if limits.ripgrep and literal else None
+    files = (
+        (os.path.join(directory, rel) for rel in found)
         if found is not None
-        else ((path, None) for path in walk_files(directory, limits.skip_dirs))
+        else (str(path) for path in walk_files(directory, limits.skip_dirs))
     )
     prefix = len(str(root)) + 1
     scan = not looks_past_lines(pattern)
+    line_literal = literal.text if literal and not literal.ignore_case else None
     matches: list[str] = []
     try:
-        for path, holding in files:
-            shown = str(path)[prefix:]
+        for path in files:
+            shown = path[prefix:]
             if glob and not _glob_matches(shown, glob):
                 continue
             budget = max_matches - len(matches)
@@ -199,7 +192,7 @@ def grep_tree(
                 budget=budget,
                 limits=limits,
                 scan=scan,
-                holding=holding,
+                literal=line_literal,
             )
             if len(matches) >= max_matches:
                 matches.append(f"[truncated: stopped at {max_matches} matches]")
