@@ -6,6 +6,7 @@ restarted or the build runs cold, and none outlives its sandbox."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import time
@@ -214,3 +215,43 @@ def test_a_compiler_killed_while_it_starts_leaves_the_build_to_cold_tsc(
         assert verdict(again)[:2] == verdict(result)[:2] and running(server_pid(own_server))
     finally:
         box.close()
+
+
+def last_build(state: Path) -> dict[str, object]:
+    return json.loads((state / "last-build.json").read_text())
+
+
+@pytest.mark.slow
+def test_a_project_in_another_folder_reuses_the_parsed_declarations_unless_parsing_options_differ(
+    tmp_path: Path, own_server: Path
+) -> None:
+    """The parse cache is keyed by the options a parse depends on, not by the project's paths (outDir,
+    rootDir and the config's own path differ per sandbox): a second project parses only its own files.
+    A changed `target` parses everything again; a changed `strict` (a check, not a parse) does not."""
+    first_repo = write_tree(tmp_path / "first", BASE)
+    strict_off = BASE["tsconfig.json"].replace('"strict": true', '"strict": false')
+    other_target = BASE["tsconfig.json"].replace('"target": "ES2022"', '"target": "ES2020"')
+    assert strict_off != BASE["tsconfig.json"] and other_target != BASE["tsconfig.json"]
+    own_files = sum(1 for rel in BASE if rel.endswith(".ts"))
+    boxes = [sandbox(first_repo, warm=True)]
+    try:
+        assert boxes[0].exec("tsc -p .", 60).exit_code == 0
+        declarations = last_build(own_server)["parsed"]
+        assert isinstance(declarations, int) and declarations > 50 + own_files  # lib and @types/node
+        for config, parsed in (
+            (BASE["tsconfig.json"], own_files),
+            (strict_off, own_files),
+            (other_target, None),
+        ):
+            repo = write_tree(tmp_path / f"repo{len(boxes)}", {**BASE, "tsconfig.json": config})
+            boxes.append(sandbox(repo, warm=True))
+            assert boxes[-1].exec("tsc -p .", 60).exit_code == 0
+            build = last_build(own_server)
+            assert build["config"] == str((boxes[-1].workspace.root / "tsconfig.json").resolve())
+            if parsed is None:
+                assert build["reused"] == 0 and build["parsed"] > 50 + own_files  # its own lib files
+            else:
+                assert build["parsed"] == parsed and build["reused"] == declarations - own_files
+    finally:
+        for box in boxes:
+            box.close()

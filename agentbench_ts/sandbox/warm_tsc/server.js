@@ -24,6 +24,7 @@ const GRACE_MS = 5000; // kept this long after the last lease, for the next sand
 const socketPath = path.join(folder, "server.sock");
 const emittedPath = path.join(folder, "emitted.json");
 const leasesPath = path.join(folder, "leases");
+const lastBuildPath = path.join(folder, "last-build.json"); // what the last build parsed and reused
 const COLD_ONLY = [
   "build", "watch", "incremental", "composite", "pretty", "diagnostics", "extendedDiagnostics",
   "listFiles", "listEmittedFiles", "listFilesOnly", "explainFiles", "traceResolution", "showConfig",
@@ -47,21 +48,31 @@ function fallback(reason) {
   return { fallback: reason };
 }
 
-function optionsKey(options) {
-  return JSON.stringify(options, (key, value) => (key === "configFile" ? undefined : value));
+function parseSettingsKey(options) {
+  // The options a parse depends on (the compiler's own list, where this TypeScript exports it; else all
+  // of them): a project in another folder differs in its paths, and still reuses the lib and @types files.
+  const affecting = ts.sourceFileAffectingCompilerOptions;
+  if (!Array.isArray(affecting)) {
+    return JSON.stringify(options, (key, value) => (key === "configFile" ? undefined : value));
+  }
+  return JSON.stringify(affecting.map((option) => [option.name, options[option.name]]));
 }
 
-function cachingHost(options, used, system) {
+function cachingHost(options, used, system, counts) {
   const host = ts.createCompilerHostWorker(options, undefined, system); // as tsc makes its host
   const getSourceFile = host.getSourceFile;
-  const settings = optionsKey(options);
+  const settings = parseSettingsKey(options);
   host.getSourceFile = (fileName, languageVersionOrOptions, onError, shouldCreateNewSourceFile) => {
     const text = host.readFile(fileName);
     const form = typeof languageVersionOrOptions === "object" ? languageVersionOrOptions : { languageVersion: languageVersionOrOptions };
     const key = [fileName, form.languageVersion, form.impliedNodeFormat, form.jsDocParsingMode, settings].join("\0");
     used.add(key);
     const known = parsed.get(key);
-    if (text !== undefined && known && known.text === text && !shouldCreateNewSourceFile) return known.file;
+    if (text !== undefined && known && known.text === text && !shouldCreateNewSourceFile) {
+      counts.reused += 1;
+      return known.file;
+    }
+    counts.parsed += 1;
     const file = getSourceFile(fileName, languageVersionOrOptions, onError, shouldCreateNewSourceFile);
     if (file && text !== undefined) parsed.set(key, { text, file });
     else parsed.delete(key);
@@ -131,7 +142,8 @@ function build(request) {
   const { key, config } = found;
   if (COLD_ONLY.some((name) => config.options[name])) return fallback("options built cold only");
   const used = new Set();
-  const host = cachingHost(config.options, used, system);
+  const counts = { parsed: 0, reused: 0 };
+  const host = cachingHost(config.options, used, system, counts);
   const written = new Set();
   const writeFile = host.writeFile;
   host.writeFile = (fileName, ...rest) => {
@@ -149,6 +161,7 @@ function build(request) {
   const exitCode = ts.emitFilesAndReportErrorsAndGetExitStatus(program, report, (text) => system.write(text + system.newLine));
   for (const parsedKey of parsed.keys()) if (!used.has(parsedKey)) parsed.delete(parsedKey);
   if (key) removeStale(key, written); // a one-off compile of named files has no earlier outputs to retire
+  fs.writeFileSync(lastBuildPath, JSON.stringify({ config: key, ...counts }));
   return { exitCode, stdout };
 }
 
