@@ -136,7 +136,17 @@ def report(box: DockerSandbox, client: object, ripgrep: str, calls: int) -> None
         f"grep over {sum(1 for _ in root.rglob('*.ts'))} files: "
         "ours (Python regex, ripgrep preselects) vs `rg -n`"
     )
-    for pattern in ["quicksortPivot", r"f12\d_3\b", r"(?i)TODO", r"return x \* 7 \+ \w+"]:
+    # selective literals, a literal in one line of every file, a word on every line (the 1,000-match
+    # cap ends it), and a pattern with no literal for ripgrep to preselect by (every file in Python)
+    patterns = [
+        "quicksortPivot",
+        r"f12\d_3\b",
+        r"(?i)TODO",
+        r"return x \* 7 \+ \w+",
+        "number",
+        r"\bf\d\d_\d\b",
+    ]
+    for pattern in patterns:
         call = ToolCall("grep", {"pattern": pattern, "max_matches": 1000})
         ours = timings(lambda call=call: run_tool(box.workspace, call), 9)
         rg = timings(
