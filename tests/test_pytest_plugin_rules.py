@@ -5,7 +5,9 @@ which names become markers, and how an orphaned worker ends."""
 
 from __future__ import annotations
 
+import io
 import json
+import sys
 import threading
 from pathlib import Path
 from typing import Any, ClassVar
@@ -15,11 +17,12 @@ from toy_suites import toy_suite
 from view_runs import episode
 
 from agentbench_ts.errors import ConfigError
-from agentbench_ts.pytest_plugin import orphans
+from agentbench_ts.pytest_plugin import orphans, plugin
 from agentbench_ts.pytest_plugin.gold import GOLD_FILE, GoldChecks
-from agentbench_ts.pytest_plugin.items import failure_report
+from agentbench_ts.pytest_plugin.items import RUN_KEY, failure_report
 from agentbench_ts.pytest_plugin.options import requested, resolve_options
 from agentbench_ts.pytest_plugin.plugin import _markers
+from agentbench_ts.pytest_plugin.summary import RunReporter
 from agentbench_ts.traces.store import TraceStore
 from agentbench_ts.verdicts import TestReport
 
@@ -121,7 +124,50 @@ def test_items_are_asked_for_on_the_command_line_or_with_the_flag_and_configured
 def test_the_flag_without_configured_tasks_is_a_usage_error(pytester: pytest.Pytester) -> None:
     result = inline(pytester, "--agentbench")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*--agentbench: no task sources in the ini or [[]tool.agentbench[]]*"])
+    result.stderr.fnmatch_lines(
+        ["ERROR: --agentbench: no task sources in the ini or [[]tool.agentbench[]] (tasks = [[]...[]])"]
+    )
+
+
+def test_a_run_that_cannot_open_is_a_usage_error_that_says_why(pytester: pytest.Pytester) -> None:
+    args = ["--agentbench-tasks", "suite:/no/such/suite", "--agentbench-model", "oracle"]
+    result = inline(pytester, *args, "--agentbench-out", str(pytester.path / "run"))
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: agentbench: *no/such/suite*"])
+
+
+def test_the_controller_reports_the_run_and_a_worker_watches_its_controller_instead(
+    pytester: pytest.Pytester, suite: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    args = ("--agentbench-tasks", f"suite:{suite}", "--agentbench-model", "oracle")
+    args += ("--agentbench-out", str(pytester.path / "run"))
+    controller = pytester.parseconfigure(*args)
+    assert isinstance(controller.pluginmanager.get_plugin("agentbench-run-reporter"), RunReporter)
+    watched: list[tuple[object, object]] = []
+    monkeypatch.setattr(orphans, "exit_when_orphaned", lambda cancel, busy: watched.append((cancel, busy)))
+    worker = pytester.parseconfig(*args)
+    worker.workerinput = {"workerid": "gw0"}  # type: ignore[attr-defined]  (as xdist marks a worker)
+    plugin.pytest_configure(worker)
+    run = worker.stash[RUN_KEY]
+    assert watched == [(run.cancel, run.busy)]
+    assert worker.pluginmanager.get_plugin("agentbench-run-reporter") is None
+
+
+def test_log_lines_go_whole_to_stderr_and_are_flushed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """(A worker's lines must show while its episode runs, not when its buffer fills.)"""
+
+    class Stream(io.StringIO):
+        flushes = 0
+
+        def flush(self) -> None:
+            self.flushes += 1
+            super().flush()
+
+    err, out = Stream(), Stream()
+    monkeypatch.setattr(sys, "stderr", err)
+    monkeypatch.setattr(sys, "stdout", out)
+    plugin._log("building images")
+    assert err.getvalue() == "building images\n" and err.flushes >= 1 and out.getvalue() == ""
 
 
 # --- items and reports -----------------------------------------------------------------------------------
@@ -305,7 +351,10 @@ def test_an_orphaned_worker_cancels_its_episode_and_exits_once_it_stopped(
     monkeypatch.setattr(orphans.os, "_exit", lambda code: (codes.append(code), exited.set()))
     cancel, busy = threading.Event(), threading.Event()
     busy.set()
+    before = set(threading.enumerate())
     orphans.exit_when_orphaned(cancel, busy, poll_s=0.01)
+    (watch,) = set(threading.enumerate()) - before
+    assert watch.name == "agentbench-orphan-watch" and watch.daemon  # it never keeps a worker alive
     assert not cancel.wait(0.3)  # the parent is still there
     parent[0] = 1  # re-parented: the controller is gone
     assert cancel.wait(5)
