@@ -153,6 +153,19 @@ def test_the_controller_reports_the_run_and_a_worker_watches_its_controller_inst
     assert worker.pluginmanager.get_plugin("agentbench-run-reporter") is None
 
 
+def test_the_run_records_pytests_command_its_graders_and_tasks(
+    pytester: pytest.Pytester, suite: Path
+) -> None:
+    args = ("--agentbench-tasks", f"suite:{suite}", "--agentbench-model", "oracle")
+    args += ("--agentbench-out", str(pytester.path / "run"))
+    run = pytester.parseconfigure(*args).stash[RUN_KEY]
+    recorded = json.loads((pytester.path / "run" / "run.json").read_text())
+    assert tuple(recorded["command"]) == run.config.command
+    assert run.config.command[: len(args) + 1] == ("pytest", *args)  # (pytester adds --basetemp)
+    assert run.graders and run.config.graders == {name: {} for name in run.graders}
+    assert recorded["task_ids"] == [task.task_id for task in run.tasks] and len(run.tasks) > 1
+
+
 def test_log_lines_go_whole_to_stderr_and_are_flushed(monkeypatch: pytest.MonkeyPatch) -> None:
     """(A worker's lines must show while its episode runs, not when its buffer fills.)"""
 
@@ -194,6 +207,10 @@ def test_recorded_items_come_from_the_store_and_reruns_take_the_next_free_sample
     inline(pytester, *common, "--agentbench-rerun-failed")
     samples = sorted(e.sample_index for e in TraceStore(pytester.path / "out").episodes())
     assert samples == [0, 1, 2, 3, 4, 5]  # reruns of sample s are s + 2, s + 4: never a recorded one
+    attempts = pytester.parseconfigure(*common).stash[RUN_KEY].attempts("toy/add", 0)
+    assert [e.sample_index for e in attempts] == [0, 2, 4]  # sample 0 and its reruns, oldest first
+    assert all(not e.messages and not e.steps for e in attempts)  # light: the store keeps them
+    assert all(e.messages and e.steps for e in TraceStore(pytester.path / "out").episodes())
 
 
 def test_a_resolved_item_is_not_rerun_when_failures_are(pytester: pytest.Pytester, suite: Path) -> None:
