@@ -10,7 +10,7 @@ import json
 import sys
 import threading
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NoReturn
 
 import pytest
 from toy_suites import toy_suite
@@ -23,6 +23,7 @@ from agentbench_ts.pytest_plugin.items import RUN_KEY, failure_report
 from agentbench_ts.pytest_plugin.options import requested, resolve_options
 from agentbench_ts.pytest_plugin.plugin import _markers
 from agentbench_ts.pytest_plugin.summary import RunReporter
+from agentbench_ts.tasks.suite import load_suite
 from agentbench_ts.traces.store import TraceStore
 from agentbench_ts.verdicts import TestReport
 
@@ -337,6 +338,26 @@ def test_gold_checks_run_each_task_k_times_once_and_keep_other_counts(
     inline(pytester, "--agentbench-tasks", f"suite:{suite}", "--agentbench-model", "oracle",
            "--agentbench-out", "out", "--agentbench-gold-reruns", "2")  # fmt: skip
     assert len(list(pytester.path.glob("counter.*"))) == runs  # checked once: not run again
+    inline(pytester, "--agentbench-tasks", f"suite:{suite}", "--agentbench-model", "oracle",
+           "--agentbench-out", "out", "--agentbench-gold-reruns", "3")  # fmt: skip
+    again = json.loads((pytester.path / "out" / GOLD_FILE).read_text())
+    assert again["2"] == checks["2"] and len(again["3"]["toy/add"]) == 3  # other counts are kept
+
+
+def test_a_gold_run_that_breaks_is_recorded_as_the_error_and_the_check_is_announced(
+    tmp_path: Path, suite: Path
+) -> None:
+    tasks = [task for task in load_suite(suite) if task.task_id == "toy/add"]
+
+    def no_sandbox(spec: object) -> NoReturn:
+        raise RuntimeError("the daemon is gone")
+
+    logged: list[str] = []
+    GoldChecks(tmp_path, 2).check(tasks, no_sandbox, {tasks[0].grader: None}, logged.append)  # type: ignore[dict-item]
+    assert logged == ["agentbench: running the gold fix of 1 task(s) 2 times each ..."]
+    assert json.loads((tmp_path / GOLD_FILE).read_text()) == {
+        "2": {"toy/add": ["RuntimeError: the daemon is gone"] * 2}
+    }
 
 
 # --- markers and orphans ---------------------------------------------------------------------------------
@@ -399,6 +420,7 @@ def test_the_task_fixture_wants_one_task(pytester: pytest.Pytester, suite: Path)
         test_fixture=f"""
         import pytest
         from agentbench_ts.errors import ConfigError
+from agentbench_ts.tasks.suite import load_suite
 
         def test_one(agentbench_task):
             assert agentbench_task("suite:{suite}::toy/add").task_id == "toy/add"
