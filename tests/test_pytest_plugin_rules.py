@@ -487,6 +487,33 @@ def test_items_carry_their_episode_as_properties(pytester: pytest.Pytester, suit
     ]
 
 
+def test_a_task_its_source_could_not_prepare_is_a_harness_error_that_says_why(
+    pytester: pytest.Pytester,
+) -> None:
+    """(Sources such as Multi-SWE-bench skip a task whose image does not build; here a conftest adds
+    such an item, as the plugin's collection does for a source's skipped tasks.)"""
+    pytester.makeconftest(
+        """
+        from agentbench_ts.pytest_plugin.items import SkippedTaskItem
+
+        def pytest_collection_modifyitems(session, config, items):
+            items.append(SkippedTaskItem.from_parent(session, name="o/r:pr-1", reason="no image: exit 1"))
+        """
+    )
+    pytester.makepyfile(test_nothing="def test_nothing(): pass")
+    reports = inline_reports(pytester)
+    [setup] = [r for r in reports if r.when == "setup" and r.nodeid.endswith("o/r:pr-1")]
+    assert setup.failed and str(setup.longrepr) == (
+        "harness error: the task could not be prepared: no image: exit 1"
+    )
+    assert setup.user_properties == [
+        ("agentbench_task_id", "o/r:pr-1"),
+        ("agentbench_outcome", "error"),
+        ("agentbench_stop_reason", "not_prepared"),
+    ]
+    assert setup.location[0] == "o/r:pr-1"
+
+
 def test_markers_say_where_items_come_from(pytester: pytest.Pytester, suite: Path) -> None:
     result = inline(
         pytester, "--agentbench-tasks", f"suite:{suite}", "--agentbench-out", "out",
