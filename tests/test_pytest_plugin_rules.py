@@ -167,6 +167,20 @@ def test_the_run_records_pytests_command_its_graders_and_tasks(
     assert recorded["task_ids"] == [task.task_id for task in run.tasks] and len(run.tasks) > 1
 
 
+def test_preparing_a_run_prepares_every_tasks_sandbox_with_the_runs_sandbox_config(
+    pytester: pytest.Pytester, suite: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """(What preparing does is the Docker sandbox's: images built once; here only what it is given.)"""
+    from agentbench_ts.pytest_plugin import state
+
+    calls: list[tuple[object, ...]] = []
+    monkeypatch.setattr(state, "prepare_sandboxes", lambda *args: calls.append(args))
+    args = ("--agentbench-tasks", f"suite:{suite}", "--agentbench-model", "oracle")
+    run = pytester.parseconfigure(*args, "--agentbench-out", str(pytester.path / "run")).stash[RUN_KEY]
+    run.prepare(plugin._log)
+    assert calls == [(run.config.sandbox, [task.sandbox_spec() for task in run.tasks], plugin._log)]
+
+
 def test_log_lines_go_whole_to_stderr_and_are_flushed(monkeypatch: pytest.MonkeyPatch) -> None:
     """(A worker's lines must show while its episode runs, not when its buffer fills.)"""
 
