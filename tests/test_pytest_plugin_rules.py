@@ -5,6 +5,7 @@ which names become markers, and how an orphaned worker ends."""
 
 from __future__ import annotations
 
+import importlib
 import io
 import json
 import sys
@@ -145,7 +146,8 @@ def test_the_controller_reports_the_run_and_a_worker_watches_its_controller_inst
     controller = pytester.parseconfigure(*args)
     assert isinstance(controller.pluginmanager.get_plugin("agentbench-run-reporter"), RunReporter)
     watched: list[tuple[object, object]] = []
-    monkeypatch.setattr(orphans, "exit_when_orphaned", lambda cancel, busy: watched.append((cancel, busy)))
+    watching = importlib.import_module(orphans.__name__)  # the one the plugin's import will find
+    monkeypatch.setattr(watching, "exit_when_orphaned", lambda cancel, busy: watched.append((cancel, busy)))
     worker = pytester.parseconfig(*args)
     worker.workerinput = {"workerid": "gw0"}  # type: ignore[attr-defined]  (as xdist marks a worker)
     plugin.pytest_configure(worker)
@@ -171,12 +173,11 @@ def test_preparing_a_run_prepares_every_tasks_sandbox_with_the_runs_sandbox_conf
     pytester: pytest.Pytester, suite: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """(What preparing does is the Docker sandbox's: images built once; here only what it is given.)"""
-    from agentbench_ts.pytest_plugin import state
-
     calls: list[tuple[object, ...]] = []
-    monkeypatch.setattr(state, "prepare_sandboxes", lambda *args: calls.append(args))
     args = ("--agentbench-tasks", f"suite:{suite}", "--agentbench-model", "oracle")
     run = pytester.parseconfigure(*args, "--agentbench-out", str(pytester.path / "run")).stash[RUN_KEY]
+    # the module the run's class came from (pytester may have imported it afresh)
+    monkeypatch.setattr(sys.modules[type(run).__module__], "prepare_sandboxes", lambda *a: calls.append(a))
     run.prepare(plugin._log)
     assert calls == [(run.config.sandbox, [task.sandbox_spec() for task in run.tasks], plugin._log)]
 
@@ -434,7 +435,6 @@ def test_the_task_fixture_wants_one_task(pytester: pytest.Pytester, suite: Path)
         test_fixture=f"""
         import pytest
         from agentbench_ts.errors import ConfigError
-from agentbench_ts.tasks.suite import load_suite
 
         def test_one(agentbench_task):
             assert agentbench_task("suite:{suite}::toy/add").task_id == "toy/add"
