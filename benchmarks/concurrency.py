@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import socket
 import subprocess
 import sys
@@ -70,7 +71,16 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def timed_run(out: Path, tasks: list[Task], concurrency: int, base_url: str) -> tuple[float, int]:
+def cpu_seconds() -> tuple[float, float]:
+    """CPU time of this process (every thread), and of the children it waited for (git, test commands)."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time(), children.ru_utime + children.ru_stime
+
+
+def timed_run(
+    out: Path, tasks: list[Task], concurrency: int, base_url: str
+) -> tuple[float, int, tuple[float, float]]:
+    """(wall seconds, model calls, harness CPU seconds: its own and its children's) of one run."""
     options = ModelOptions(timeout_s=60)
     spec = f"openai:{base_url}#scripted"
     config = RunConfig(
@@ -80,16 +90,17 @@ def timed_run(out: Path, tasks: list[Task], concurrency: int, base_url: str) -> 
         agent=AgentConfig(test_policy="never"),
     )
     sandboxes = sandbox_factory(LocalSandboxConfig(path_env=os.environ["PATH"]))
-    started = time.monotonic()
+    started, cpu = time.monotonic(), cpu_seconds()
     store = run_tasks(
         config, tasks=tasks, make_model=model_factory(spec, options), make_sandbox=sandboxes
     ).store
-    wall = time.monotonic() - started
+    wall, (own, children) = time.monotonic() - started, cpu_seconds()
+    cpu = (own - cpu[0], children - cpu[1])
     records = list(store.episodes())
     assert all(r.outcome == "resolved" for r in records), [
         r.error for r in records if r.outcome != "resolved"
     ]
-    return wall, sum(r.metrics.steps for r in records)
+    return wall, sum(r.metrics.steps for r in records), cpu
 
 
 def wait_until_listening(port: int, timeout_s: float = 30.0) -> None:
@@ -123,8 +134,8 @@ def main() -> None:
         try:
             wait_until_listening(port)
             base_url = f"http://127.0.0.1:{port}/v1"
-            serial_wall, _ = timed_run(root / "serial", tasks[: args.serial_episodes], 1, base_url)
-            wall, steps = timed_run(root / "concurrent", tasks, args.episodes, base_url)
+            serial_wall, _, _ = timed_run(root / "serial", tasks[: args.serial_episodes], 1, base_url)
+            wall, steps, cpu = timed_run(root / "concurrent", tasks, args.episodes, base_url)
         finally:
             server.kill()
             server.wait()
@@ -138,6 +149,11 @@ def main() -> None:
     print(
         f"concurrency {args.episodes}: {wall:.2f} s   ideal {ideal:.2f} s   efficiency {ideal / wall:.0%}   "
         f"speed-up over one at a time {per_episode_serial * args.episodes / wall:.1f}x"
+    )
+    own, children = cpu
+    print(
+        f"harness CPU per model call: {own / steps * 1000:.1f} ms in this process (every thread) + "
+        f"{children / steps * 1000:.1f} ms in its children (git, test commands); the server not counted"
     )
 
 
