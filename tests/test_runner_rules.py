@@ -15,6 +15,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from failing_sandboxes import FailingSandboxes
 from plugin_demo import DemoOptions, DemoSource
 
 from agentbench_ts.agent.config import AgentConfig
@@ -23,7 +24,6 @@ from agentbench_ts.models.registry import model_factory
 from agentbench_ts.runner import RunConfig, run_tasks
 from agentbench_ts.runner import run as runner
 from agentbench_ts.runner.config import ModelConfig, RetryPolicy, default_cache_dir
-from agentbench_ts.sandbox.base import Sandbox, SandboxSpec
 from agentbench_ts.sandbox.config import LocalSandboxConfig
 from agentbench_ts.sandbox.registry import SandboxFactory
 from agentbench_ts.tasks.graders import graders_for
@@ -107,17 +107,6 @@ def test_an_episode_whose_model_never_started_is_recorded_under_the_runs_model(
     assert record.timings == {}
 
 
-class _FailingFirst:
-    def __init__(self, make_sandbox: SandboxFactory, times: int) -> None:
-        self.make_sandbox, self.left = make_sandbox, times
-
-    def __call__(self, spec: SandboxSpec) -> Sandbox:
-        if self.left > 0:
-            self.left -= 1
-            raise OSError("not yet")
-        return self.make_sandbox(spec)
-
-
 def test_progress_counts_every_finished_attempt_and_grows_with_retries(
     tmp_path: Path, js_task: Task, make_sandbox: SandboxFactory
 ) -> None:
@@ -126,7 +115,7 @@ def test_progress_counts_every_finished_attempt_and_grows_with_retries(
         RunConfig(out_dir=tmp_path / "run", retry=RetryPolicy(backoff_s=0)),
         tasks=[js_task],
         make_model=model_factory("oracle"),
-        make_sandbox=_FailingFirst(make_sandbox, times=2),
+        make_sandbox=FailingSandboxes(make_sandbox, js_task.task_id, times=2),
         on_episode=lambda record, done, total: seen.append((record.outcome, record.attempt, done, total)),
     )
     assert seen == [("error", 0, 1, 2), ("error", 1, 2, 3), ("resolved", 2, 3, 3)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from failing_sandboxes import FailingSandboxes
 
 from agentbench_ts.errors import TraceStoreError
 from agentbench_ts.models.registry import model_factory
@@ -139,24 +140,10 @@ def test_a_failing_sandbox_becomes_an_error_record_and_the_run_goes_on(
     assert sorted(attempts) == [("toy/add-0", 0), ("toy/add-0", 1), ("toy/add-0", 2), ("toy/add-1", 0)]
 
 
-class _Failing:
-    """A sandbox factory that fails for `task_id` the first `times` times it is asked, and counts."""
-
-    def __init__(self, make_sandbox: SandboxFactory, task_id: str, times: int) -> None:
-        self.make_sandbox, self.task_id, self.left, self.asked = make_sandbox, task_id, times, list[str]()
-
-    def __call__(self, spec: SandboxSpec) -> Sandbox:
-        self.asked.append(spec.name)
-        if spec.name == self.task_id and self.left > 0:
-            self.left -= 1
-            raise OSError("the daemon went away")
-        return self.make_sandbox(spec)
-
-
 def test_a_harness_error_is_retried_in_the_run_and_every_attempt_is_kept(
     tmp_path: Path, js_task: Task, make_sandbox: SandboxFactory
 ) -> None:
-    failing = _Failing(make_sandbox, "toy/add-0", times=1)
+    failing = FailingSandboxes(make_sandbox, "toy/add-0", times=1)
     store = run_tasks(
         RunConfig(out_dir=tmp_path / "run", retry=RetryPolicy(backoff_s=0)),
         tasks=_copies(js_task, 2),
@@ -183,11 +170,11 @@ def test_resume_reruns_harness_errors_but_never_model_failures(
         return ReplayModel([give_up]) if task.task_id == "toy/add-2" else model_factory("oracle")(task)  # type: ignore[return-value]
 
     once = RetryPolicy(attempts=1, backoff_s=0)
-    failing = _Failing(make_sandbox, "toy/add-0", times=1)
+    failing = FailingSandboxes(make_sandbox, "toy/add-0", times=1)
     config = RunConfig(out_dir=tmp_path / "run", retry=once)
     run_tasks(config, tasks=tasks, make_model=model, make_sandbox=failing)
     assert [r.outcome for r in TraceStore(tmp_path / "run").episodes()] == ["error", "resolved", "failed"]
-    counting = _Failing(make_sandbox, "none", times=0)
+    counting = FailingSandboxes(make_sandbox, "none", times=0)
     resumed = config.model_copy(update={"retry": RetryPolicy(backoff_s=0)})
     store = run_tasks(resumed, tasks=tasks, make_model=model, make_sandbox=counting).store
     assert counting.asked == ["toy/add-0"]  # the failed episode is the model's: not run again
@@ -198,7 +185,7 @@ def test_resume_reruns_harness_errors_but_never_model_failures(
     }
     assert len(list(store.attempts())) == 4
     asked = RunConfig(out_dir=tmp_path / "run", retry=RetryPolicy(on=("failed",), backoff_s=0))
-    again = _Failing(make_sandbox, "none", times=0)
+    again = FailingSandboxes(make_sandbox, "none", times=0)
     run_tasks(asked, tasks=tasks, make_model=model, make_sandbox=again)
     assert again.asked == ["toy/add-2", "toy/add-2"]  # retried when asked, up to the attempts left
 
@@ -212,7 +199,7 @@ def test_a_changed_task_refuses_the_resume_or_runs_anew_as_a_new_version(
     changed = [tasks[0], tasks[1].model_copy(update={"instructions": tasks[1].instructions + " Quickly."})]
     with pytest.raises(TraceStoreError, match=r"changed since this run recorded them: toy/add-1\."):
         run_tasks(config, tasks=changed, make_model=model_factory("oracle"), make_sandbox=make_sandbox)
-    counting = _Failing(make_sandbox, "none", times=0)
+    counting = FailingSandboxes(make_sandbox, "none", times=0)
     accept = config.model_copy(update={"new_task_version": True})
     store = run_tasks(accept, tasks=changed, make_model=model_factory("oracle"), make_sandbox=counting).store
     assert counting.asked == ["toy/add-1"]
